@@ -1,0 +1,38 @@
+"""One place for configuration: environment variables (prefix ROLLTEXT_) or a .env file."""
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-rolltext-development-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROLLTEXT_", env_file=".env", extra="ignore")
+
+    #: SQLite is the embedded default; PostgreSQL is the production database.
+    database_url: str = f"sqlite:///{Path.cwd() / 'rolltext.db'}"
+    #: Signs session cookies. Production refuses to start with the default.
+    secret_key: str = DEFAULT_SECRET
+    #: "development" or "production".
+    environment: str = "development"
+    #: Demo mode lists the demo accounts on the sign-in page.
+    demo: bool = False
+    #: Largest request body accepted, in bytes.
+    max_body_bytes: int = 2_000_000
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                "ROLLTEXT_SECRET_KEY must be set to a private value in production "
+                "(the default development secret would let anyone forge session cookies)."
+            )
+        return self
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

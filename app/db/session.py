@@ -1,0 +1,103 @@
+"""Engines and units of work: each use case runs in exactly one transaction.
+
+`Database.write()` is the unit of work of a use case that changes something: it commits when the
+block ends, rolls everything back on any error, and turns a lost race (someone changed the same
+provision first) into a `Conflict` the user can read. On SQLite a write transaction starts with
+BEGIN IMMEDIATE, so concurrent writers queue instead of failing on a stale snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.domain.errors import Conflict
+
+Listener = Callable[[list[dict[str, Any]]], None]
+
+CONFLICT_MESSAGE = (
+    "Someone else changed this at the same moment; nothing of yours was saved. "
+    "Reload to see the current state and try again."
+)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        _prepare_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below), so pysqlite must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get("rolltext_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """The application's handle on its database, shared by all requests of a process."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.listeners: list[Listener] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        session = self.sessions()
+        session.connection(execution_options={"rolltext_write": True})
+        try:
+            yield session
+            session.commit()
+        except (StaleDataError, IntegrityError) as exc:
+            session.rollback()
+            raise Conflict(CONFLICT_MESSAGE) from exc
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" in str(exc.orig).lower():
+                raise Conflict(CONFLICT_MESSAGE) from exc
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            changes = session.info.pop("changes", [])
+            session.close()
+        if changes:
+            for listener in self.listeners:
+                listener(changes)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,534 @@
+"""Word-level diffs of provision text, and carrying amendments onto new versions.
+
+An amendment is a tracked change against the version of a paragraph it was written on. Delegates
+read and negotiate words, so a diff never splits a word (nor a letter with its accents, nor an
+emoji): every text is cut into tokens, each distinct token becomes one character, and
+diff-match-patch compares those character strings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from diff_match_patch import diff_match_patch  # type: ignore[import-untyped]
+
+__all__ = [
+    "Change",
+    "DiffMismatch",
+    "DiffOp",
+    "NeedsRedraft",
+    "Op",
+    "Rebased",
+    "apply_diff",
+    "changes",
+    "collisions",
+    "new_text",
+    "old_text",
+    "rebase",
+    "tokenize",
+    "word_diff",
+]
+
+Op = Literal["equal", "insert", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffOp:
+    """One run of a tracked change: words kept, inserted or deleted."""
+
+    op: Op
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One hunk of an amendment, located in the text it was written on.
+
+    Offsets let two amendments to the same version be checked for touching the same words.
+    """
+
+    start: int
+    end: int
+    deleted: str
+    inserted: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rebased:
+    """A pending amendment carried onto a newer version of its paragraph."""
+
+    proposed: str
+    ops: tuple[DiffOp, ...]
+    already_in_text: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsRedraft:
+    """The paragraph changed under the amendment: its sponsor must redraft it by hand.
+
+    We never guess where an amendment goes; the reason names the words in conflict.
+    """
+
+    reason: str
+    conflicting: tuple[str, ...]
+
+
+class DiffMismatch(ValueError):
+    """A tracked change does not fit the text it is applied to (it was written on another
+    version), so applying it would put words in the wrong place."""
+
+
+# --------------------------------------------------------------------------------------------
+# Tokens
+# --------------------------------------------------------------------------------------------
+
+
+def _ranges(codepoints: Iterable[int]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for cp in codepoints:
+        if spans and spans[-1][1] == cp - 1:
+            spans[-1] = (spans[-1][0], cp)
+        else:
+            spans.append((cp, cp))
+    return spans
+
+
+def _char_class(spans: Iterable[tuple[int, int]]) -> str:
+    parts = []
+    for lo, hi in spans:
+        parts.append(f"\\U{lo:08x}" if lo == hi else f"\\U{lo:08x}-\\U{hi:08x}")
+    return "".join(parts)
+
+
+def _extender_ranges() -> list[tuple[int, int]]:
+    """Characters that belong to the grapheme cluster before them (UAX #29 Extend and
+    SpacingMark): combining marks (Mn/Mc/Me: Arabic harakat, accents, Indic vowel signs),
+    ZWNJ, variation selectors, emoji skin tones, emoji tag characters, halfwidth kana voicing
+    marks and the Thai/Lao AM vowels. Splitting before one of them would split a letter."""
+    marks = {
+        cp
+        for block in (range(0x20000), range(0xE0000, 0xE0200))
+        for cp in block
+        if unicodedata.category(chr(cp))[0] == "M"
+    }
+    marks.update({0x200C, 0xFF9E, 0xFF9F, 0x0E33, 0x0EB3})
+    marks.update(range(0x1F3FB, 0x1F400))  # emoji modifiers (skin tones)
+    marks.update(range(0xE0020, 0xE0080))  # tag characters (subdivision flags)
+    return _ranges(sorted(marks))
+
+
+# Scripts written without spaces between words: one token per character (with its marks),
+# otherwise a whole Chinese sentence would be a single "word".
+_CJK_RANGES = (
+    (0x2E80, 0x2FDF),  # CJK radicals, Kangxi radicals
+    (0x3001, 0x303F),  # CJK symbols and punctuation (not the ideographic space U+3000)
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3100, 0x312F),  # Bopomofo
+    (0x31A0, 0x31FF),  # Bopomofo extended, CJK strokes, Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9D),  # halfwidth Katakana
+    (0x1B000, 0x1B16F),  # Kana supplement and extensions
+    (0x20000, 0x3FFFF),  # CJK extensions B and beyond
+)
+# Grapheme_Cluster_Break=Prepend: these attach to the character *after* them.
+_PREPEND_RANGES = (
+    (0x0600, 0x0605),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x0D4E, 0x0D4E),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x111C2, 0x111C3),
+    (0x1193F, 0x1193F),
+    (0x11941, 0x11941),
+    (0x11A3A, 0x11A3A),
+    (0x11A84, 0x11A89),
+    (0x11D46, 0x11D46),
+)
+_CJK = _char_class(_CJK_RANGES)
+_EXT = _char_class(_extender_ranges())
+_PREP = _char_class(_PREPEND_RANGES)
+_RI = _char_class([(0x1F1E6, 0x1F1FF)])  # regional indicators: a flag is a pair of them
+_WORD_CHAR = rf"(?:(?![{_CJK}])[^\W_])"  # a letter or digit of a spaced script
+# What may follow any character without starting a new grapheme cluster; ZWJ also pulls in
+# the next character (emoji ZWJ sequences such as families, joined Indic consonants).
+_GLUE = rf"(?:[{_EXT}]|\u200d\S?)"
+_TOKEN = re.compile(
+    rf"[{_PREP}]*"
+    rf"(?:\s+|[{_RI}]{{1,2}}|[{_CJK}]|{_WORD_CHAR}(?:{_WORD_CHAR}|{_GLUE})*|.)"
+    rf"{_GLUE}*",
+    re.DOTALL,
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Cut text into words, runs of whitespace and single punctuation marks or symbols.
+
+    These are the units a delegate amends: a diff may only start or end between tokens, so a
+    word, an accented or vowelled letter ("e\u0301", "مُ") or an emoji ("👩‍👩‍👧", "👍🏽") is
+    never cut in two. Chinese and Japanese have no spaces, so each character is a token.
+    """
+    return _TOKEN.findall(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Token encoding: one character per distinct token, so diff-match-patch works on words
+# --------------------------------------------------------------------------------------------
+
+# Code points used to stand for tokens, in order. They start with CJK ideographs so that all
+# the usual ones are letters to diff-match-patch's boundary scoring (no token looks like a
+# space or line break to it), they skip the surrogates, and they never use U+0001-U+0004,
+# which patch_apply uses as padding.
+_CODE_BLOCKS = (
+    range(0x4E00, 0xA000),
+    range(0x20000, 0x110000),
+    range(0x100, 0x4E00),
+    range(0xA000, 0xD800),
+    range(0xE000, 0x20000),
+)
+
+
+def _code(index: int) -> str:
+    for block in _CODE_BLOCKS:
+        if index < len(block):
+            return chr(block[index])
+        index -= len(block)
+    raise ValueError("too many distinct words to compare")
+
+
+class _Codec:
+    """A shared token alphabet: texts compared with each other must use the same one."""
+
+    __slots__ = ("codes", "tokens")
+
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}
+
+    def encode(self, text: str) -> str:
+        codes = self.codes
+        out = []
+        for token in _TOKEN.findall(text):
+            code = codes.get(token)
+            if code is None:
+                code = _code(len(codes))
+                codes[token] = code
+                self.tokens[code] = token
+            out.append(code)
+        return "".join(out)
+
+    def decode(self, encoded: str) -> str:
+        return "".join(map(self.tokens.__getitem__, encoded))
+
+
+# One configured instance for the module: no per-call set-up. Diff_Timeout = 0 because the
+# default 1 s cut-off makes large diffs non-minimal and different from one run to the next.
+_DMP = diff_match_patch()
+_DMP.Diff_Timeout = 0
+_DMP_OP: dict[int, Op] = {
+    diff_match_patch.DIFF_EQUAL: "equal",
+    diff_match_patch.DIFF_INSERT: "insert",
+    diff_match_patch.DIFF_DELETE: "delete",
+}
+_DMP_CODE: dict[Op, int] = {op: code for code, op in _DMP_OP.items()}
+
+
+def _normalise(raw: Iterable[tuple[int, str]]) -> tuple[DiffOp, ...]:
+    """Merge runs of the same kind, drop empty ones, and put each change's deletion before its
+    insertion: the form every reader of a tracked change expects."""
+    ops: list[DiffOp] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
+    equal: list[str] = []
+
+    def flush_change() -> None:
+        if deleted:
+            ops.append(DiffOp("delete", "".join(deleted)))
+            deleted.clear()
+        if inserted:
+            ops.append(DiffOp("insert", "".join(inserted)))
+            inserted.clear()
+
+    for code, text in raw:
+        if not text:
+            continue
+        op = _DMP_OP[code]
+        if op == "equal":
+            flush_change()
+            equal.append(text)
+            continue
+        if equal:
+            ops.append(DiffOp("equal", "".join(equal)))
+            equal.clear()
+        (deleted if op == "delete" else inserted).append(text)
+    flush_change()
+    if equal:
+        ops.append(DiffOp("equal", "".join(equal)))
+    return tuple(ops)
+
+
+def _encoded_diff(old: str, new: str) -> tuple[DiffOp, ...]:
+    """Diff two token-encoded strings. The semantic clean-up runs here, on the encoding: run
+    after decoding it would move change boundaries into the middle of words again."""
+    if old == new:
+        return (DiffOp("equal", old),) if old else ()
+    raw: list[tuple[int, str]] = _DMP.diff_main(old, new, False)
+    _DMP.diff_cleanupSemantic(raw)
+    return _normalise(raw)
+
+
+def _decode_ops(ops: Iterable[DiffOp], codec: _Codec) -> tuple[DiffOp, ...]:
+    return tuple(DiffOp(op.op, codec.decode(op.text)) for op in ops)
+
+
+def word_diff(old: str, new: str) -> tuple[DiffOp, ...]:
+    """The tracked change turning `old` into `new`, in whole words.
+
+    Within a change the deletion comes before the insertion, as in a marked-up draft.
+    """
+    if old == new:
+        return (DiffOp("equal", old),) if old else ()
+    codec = _Codec()
+    return _decode_ops(_encoded_diff(codec.encode(old), codec.encode(new)), codec)
+
+
+def old_text(ops: Iterable[DiffOp]) -> str:
+    """The text the tracked change was written on."""
+    return "".join(op.text for op in ops if op.op != "insert")
+
+
+def new_text(ops: Iterable[DiffOp]) -> str:
+    """The text as the tracked change would leave it."""
+    return "".join(op.text for op in ops if op.op != "delete")
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def apply_diff(base: str, ops: Iterable[DiffOp]) -> str:
+    """Apply a tracked change to `base`, refusing if it was written on a different text.
+
+    Kept and deleted words must match `base` exactly; anything else would put an amendment's
+    words in the wrong place.
+    """
+    out: list[str] = []
+    pos = 0
+    for op in ops:
+        if op.op == "insert":
+            out.append(op.text)
+            continue
+        found = base[pos : pos + len(op.text)]
+        if found != op.text:
+            role = "keeps" if op.op == "equal" else "deletes"
+            raise DiffMismatch(
+                f'the change {role} "{_excerpt(op.text)}" at character {pos}, but the text '
+                f'there reads "{_excerpt(found)}": it was written on another version'
+            )
+        if op.op == "equal":
+            out.append(op.text)
+        pos += len(op.text)
+    if pos != len(base):
+        raise DiffMismatch(
+            f'the change ends at character {pos}, but the text goes on with "'
+            f'{_excerpt(base[pos:])}": it was written on another version'
+        )
+    return "".join(out)
+
+
+def changes(ops: Iterable[DiffOp]) -> tuple[Change, ...]:
+    """The hunks of a tracked change, located in the text it was written on."""
+    hunks: list[Change] = []
+    pos = 0
+    start = -1
+    deleted: list[str] = []
+    inserted: list[str] = []
+    for op in ops:
+        if op.op == "equal":
+            if start >= 0:
+                hunks.append(Change(start, pos, "".join(deleted), "".join(inserted)))
+                start = -1
+                deleted.clear()
+                inserted.clear()
+            pos += len(op.text)
+            continue
+        if start < 0:
+            start = pos
+        if op.op == "delete":
+            deleted.append(op.text)
+            pos += len(op.text)
+        else:
+            inserted.append(op.text)
+    if start >= 0:
+        hunks.append(Change(start, pos, "".join(deleted), "".join(inserted)))
+    return tuple(hunks)
+
+
+def _touch(a: Change, b: Change) -> bool:
+    return a.start <= b.end and b.start <= a.end
+
+
+def collisions(
+    ops_a: Sequence[DiffOp], ops_b: Sequence[DiffOp]
+) -> tuple[tuple[Change, Change], ...]:
+    """Pairs of hunks of two changes to the same text that touch the same words.
+
+    Deliberately conservative: two insertions at the same point, or changes to neighbouring
+    tokens with nothing between them, collide, because no rule says which goes first.
+    """
+    if old_text(ops_a) != old_text(ops_b):
+        raise DiffMismatch("the two changes were not written on the same text")
+    hunks_b = changes(ops_b)
+    return tuple((a, b) for a in changes(ops_a) for b in hunks_b if _touch(a, b))
+
+
+# --------------------------------------------------------------------------------------------
+# Carrying a pending amendment onto a new version of its paragraph
+# --------------------------------------------------------------------------------------------
+
+
+def _words(text: str) -> str:
+    """How a conflict names words to a delegate: quoted, trimmed, "word" or "words"."""
+    trimmed = text.strip()
+    noun = "word" if sum(1 for t in tokenize(trimmed) if not t.isspace()) == 1 else "words"
+    return f'the {noun} "{_excerpt(trimmed)}"'
+
+
+def _word_near(before: str, after: str) -> str:
+    """The word next to an insertion point: the one before it, or after it at the start."""
+    words = [t for t in tokenize(before) if not t.isspace()]
+    if words:
+        return words[-1]
+    words = [t for t in tokenize(after) if not t.isspace()]
+    return words[0] if words else ""
+
+
+def _conflict(old: str, codec: _Codec, base: Change, amendment: Change) -> tuple[str, str]:
+    """Name the old-text words that an amendment hunk and a new-version hunk both touch.
+
+    `old` is the token-encoded old version, the hunks are in its (token) coordinates.
+    """
+    inserted = f'"{_excerpt(codec.decode(amendment.inserted).strip())}"'
+    words = codec.decode(amendment.deleted).strip()
+    if words:
+        return words, f"{_words(words)} it changes were changed in the meantime"
+    words = codec.decode(base.deleted).strip()
+    if words:
+        return words, (
+            f"{_words(words)} next to where it inserts {inserted} were changed in the meantime"
+        )
+    words = _word_near(codec.decode(old[: amendment.start]), codec.decode(old[amendment.start :]))
+    place = f"next to {_words(words)}" if words else "at the same place"
+    return words, f"other text was inserted {place} where it inserts {inserted}, in the meantime"
+
+
+def _unplaced(old: str, codec: _Codec, hunk: Change) -> tuple[str, str]:
+    """Name an amendment hunk diff-match-patch could not place and the merge cannot vouch for."""
+    words = codec.decode(hunk.deleted).strip()
+    if words:
+        return words, (
+            f"could not be re-applied: {_words(words)} it changes have no unambiguous place "
+            "in the new version"
+        )
+    inserted = _excerpt(codec.decode(hunk.inserted).strip())
+    words = _word_near(codec.decode(old[: hunk.start]), codec.decode(old[hunk.start :]))
+    return words, (
+        f'could not be re-applied: the place where it inserts "{inserted}" has no unambiguous '
+        "match in the new version"
+    )
+
+
+def _needs_redraft(pairs: Iterable[tuple[str, str]]) -> NeedsRedraft:
+    words: dict[str, None] = {}
+    reasons: dict[str, None] = {}
+    for word, reason in pairs:
+        if word:
+            words.setdefault(word)
+        reasons.setdefault(reason)
+    return NeedsRedraft("; ".join(reasons), tuple(words))
+
+
+def _merge(old: str, hunks: Iterable[Change]) -> str:
+    """Apply non-touching hunks of both changes to the old text, in text order."""
+    out: list[str] = []
+    pos = 0
+    for hunk in sorted(hunks, key=lambda h: (h.start, h.end)):
+        out.append(old[pos : hunk.start])
+        out.append(hunk.inserted)
+        pos = hunk.end
+    out.append(old[pos:])
+    return "".join(out)
+
+
+def _anchored(old: str, new: str, base: Sequence[Change], hunk: Change) -> bool:
+    """Is the amendment hunk's place in the new version beyond doubt?
+
+    True when the hunk's words plus up to Patch_Margin tokens of untouched context on each side
+    occur exactly once in the new version, exactly where the 3-way merge puts them.
+    """
+    margin = int(_DMP.Patch_Margin)
+    low = max([b.end for b in base if b.end <= hunk.start] + [hunk.start - margin, 0])
+    high = min([b.start for b in base if b.start >= hunk.end] + [hunk.end + margin, len(old)])
+    anchor = old[low:high]
+    if not anchor:
+        return False
+    shift = sum(len(b.inserted) - (b.end - b.start) for b in base if b.end <= hunk.start)
+    found = new.find(anchor)
+    return found == low + shift and new.find(anchor, found + 1) == -1
+
+
+def rebase(old_base: str, new_base: str, proposed: str) -> Rebased | NeedsRedraft:
+    """Carry an amendment written on `old_base` onto the paragraph's new version `new_base`.
+
+    A pending amendment is never dropped or moved silently: either its changes land on the same
+    words in the new version, or the sponsor is told which words changed under it.
+
+    The merge is a deterministic 3-way merge in token space (the amendment's hunks and the new
+    version's hunks, both against `old_base`, must not touch). It is cross-checked with
+    diff-match-patch's fuzzy patch of the amendment onto the new version, which must apply
+    every patch and give the same text. On token-encoded strings patches are short (one
+    character per word), but a hunk longer than Match_MaxBits (32 tokens with its context) is
+    split by patch_apply and may be refused, as may a patch pushed more than about 500 tokens
+    from its old place (Match_Distance). When diff-match-patch refuses a patch, the 3-way
+    result is kept only if it is unambiguous: each amendment hunk with its untouched context
+    occurs exactly once in the new version, where the merge put it. If diff-match-patch applies
+    the patches but lands somewhere else, the amendment needs redrafting.
+    """
+    if new_base == proposed:
+        return Rebased(proposed, word_diff(new_base, proposed), already_in_text=True)
+    if old_base == new_base:
+        return Rebased(proposed, word_diff(new_base, proposed), already_in_text=False)
+
+    codec = _Codec()
+    old, new, amended = codec.encode(old_base), codec.encode(new_base), codec.encode(proposed)
+    base_ops = _encoded_diff(old, new)
+    amendment_ops = _encoded_diff(old, amended)
+
+    clashes = collisions(base_ops, amendment_ops)
+    if clashes:
+        return _needs_redraft(_conflict(old, codec, b, a) for b, a in clashes)
+
+    base_hunks = changes(base_ops)
+    amendment_hunks = changes(amendment_ops)
+    merged = _merge(old, base_hunks + amendment_hunks)
+
+    patches = _DMP.patch_make(old, [(_DMP_CODE[op.op], op.text) for op in amendment_ops])
+    patched, applied = _DMP.patch_apply(patches, new)
+    if all(applied) and patched == merged:
+        pass
+    elif not all(applied) and all(_anchored(old, new, base_hunks, h) for h in amendment_hunks):
+        pass  # diff-match-patch gave up, but the merge is beyond doubt
+    else:
+        unsure = [h for h in amendment_hunks if not _anchored(old, new, base_hunks, h)]
+        return _needs_redraft(_unplaced(old, codec, h) for h in unsure or amendment_hunks)
+
+    text = codec.decode(merged)
+    return Rebased(text, word_diff(new_base, text), already_in_text=text == new_base)

@@ -1,0 +1,48 @@
+"""The application factory: one Database per process, the API under /api/v1, the OpenAPI page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from starlette.middleware.sessions import SessionMiddleware
+
+from app.config import Settings, get_settings
+from app.db.session import Database
+from app.web import errors
+from app.web.api import amendments, auth, documents, negotiations
+
+API = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Rolltext",
+        version="0.1.0",
+        summary="Negotiate the text of draft resolutions.",
+        docs_url="/docs",
+        openapi_url=f"{API}/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.database = database or Database(settings.database_url)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="rolltext_session",
+        same_site="lax",
+        https_only=settings.environment == "production",
+        max_age=14 * 24 * 3600,
+    )
+    errors.install(app)
+    for module in (auth, negotiations, documents, amendments):
+        app.include_router(module.router, prefix=API)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,185 @@
+"""People and their credentials: accounts, passwords (argon2), personal API tokens.
+
+A token is shown once when issued; only its SHA-256 is stored, so a stolen database does not
+yield working tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import ApiToken, Delegation, Group, GroupAuthorisation, User
+from app.db.session import Database
+from app.domain.errors import Invalid, NotAuthenticated, NotFound
+from app.domain.roles import Actor, Role
+from app.services import events
+from app.services.permissions import Action, require
+from app.services.text import find_delegation, find_group
+from app.services.views import IssuedToken, UserView
+from app.timeutil import utcnow
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "rt_"
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    database: Database,
+    *,
+    actor: Actor | None,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    delegation: str | None = None,
+    groups: Sequence[str] = (),
+) -> UserView:
+    """Add an account. `actor` None is the command line (the secretariat's own console)."""
+    if actor is not None:
+        require(actor, Action.MANAGE_USERS)
+    username = username.strip()
+    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
+        raise Invalid("A username is 1–64 letters, digits, '.', '_' or '-'.")
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"A password has at least {MIN_PASSWORD} characters.")
+    if role in (Role.DELEGATE, Role.COFACILITATOR) and not delegation:
+        raise Invalid(f"A {role.value} belongs to a delegation.")
+    if groups and role is not Role.DELEGATE:
+        raise Invalid("Only delegates can be authorised to speak for a group.")
+    with database.write() as db:
+        if db.scalar(select(User.id).where(User.username == username)):
+            raise Invalid(f"The username {username!r} is taken.")
+        user = User(
+            username=username,
+            display_name=display_name.strip() or username,
+            role=role,
+            delegation_id=find_delegation(db, delegation).id if delegation else None,
+            password_hash=hash_password(password),
+        )
+        db.add(user)
+        db.flush()
+        for code in groups:
+            group = find_group(db, code)
+            db.add(GroupAuthorisation(user_id=user.id, group_id=group.id))
+        events.record(
+            db, kind="user.created", actor=actor, subject="user", subject_id=user.id,
+            username=username, role=role.value,
+        )
+        db.flush()
+        return _user_view(db, user)
+
+
+def list_users(database: Database) -> list[UserView]:
+    with database.read() as db:
+        return [_user_view(db, u) for u in db.scalars(select(User).order_by(User.username))]
+
+
+def authenticate(database: Database, *, username: str, password: str) -> Actor:
+    with database.read() as db:
+        user = db.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        if user is None:
+            _hasher.hash(password)  # same work whether or not the user exists
+            raise NotAuthenticated("Unknown username or wrong password.")
+        try:
+            _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError) as exc:
+            raise NotAuthenticated("Unknown username or wrong password.") from exc
+        return actor_of(db, user)
+
+
+def actor_for_user(database: Database, *, user_id: int) -> Actor:
+    with database.read() as db:
+        user = db.get(User, user_id)
+        if user is None or not user.active:
+            raise NotAuthenticated("Your session has ended; please sign in again.")
+        return actor_of(db, user)
+
+
+def actor_for_username(database: Database, *, username: str) -> Actor:
+    with database.read() as db:
+        user = db.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"There is no user {username!r}.")
+        return actor_of(db, user)
+
+
+def issue_token(database: Database, *, actor: Actor, name: str) -> IssuedToken:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid("Give the token a name of at most 100 characters.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with database.write() as db:
+        row = ApiToken(user_id=actor.user_id, name=name, token_hash=_digest(token))
+        db.add(row)
+        db.flush()
+        events.record(db, kind="token.issued", actor=actor, subject="token", subject_id=row.id)
+        return IssuedToken(id=row.id, name=name, token=token)
+
+
+def revoke_token(database: Database, *, actor: Actor, token_id: int) -> None:
+    with database.write() as db:
+        row = db.get(ApiToken, token_id)
+        if row is None or row.user_id != actor.user_id:
+            raise NotFound(f"You have no token {token_id}.")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            events.record(db, kind="token.revoked", actor=actor, subject="token", subject_id=row.id)
+
+
+def actor_for_token(database: Database, *, token: str) -> Actor:
+    with database.read() as db:
+        row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+        if row is None or row.revoked_at is not None:
+            raise NotAuthenticated("This API token is unknown or has been revoked.")
+        user = db.get(User, row.user_id)
+        if user is None or not user.active:
+            raise NotAuthenticated("The account of this API token is disabled.")
+        return actor_of(db, user)
+
+
+def actor_of(db: Session, user: User) -> Actor:
+    group_ids = frozenset(
+        db.scalars(select(GroupAuthorisation.group_id).where(GroupAuthorisation.user_id == user.id))
+    )
+    delegation = db.get(Delegation, user.delegation_id) if user.delegation_id else None
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        delegation_id=user.delegation_id,
+        delegation_code=delegation.code if delegation else None,
+        group_ids=group_ids,
+    )
+
+
+def _user_view(db: Session, user: User) -> UserView:
+    groups = db.scalars(
+        select(Group.code)
+        .join(GroupAuthorisation, GroupAuthorisation.group_id == Group.id)
+        .where(GroupAuthorisation.user_id == user.id)
+    ).all()
+    delegation = db.get(Delegation, user.delegation_id) if user.delegation_id else None
+    return UserView(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        delegation=delegation.code if delegation else None,
+        groups=tuple(groups),
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

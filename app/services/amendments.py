@@ -1,0 +1,653 @@
+"""Delegations' use cases: propose, revise, withdraw, support and oppose proposals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import (
+    Amendment,
+    AmendmentWording,
+    Position,
+    Proponent,
+    Provision,
+    ProvisionVersion,
+)
+from app.db.session import Database
+from app.domain.amendments import AmendmentKind, AmendmentState
+from app.domain.brackets import UnbalancedBrackets, check_balance
+from app.domain.diff import word_diff
+from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
+from app.domain.labels import ProvisionKind
+from app.domain.provisions import check_open_for_proposals
+from app.domain.roles import Actor
+from app.services import events
+from app.services.permissions import Action, require, require_speaks_for
+from app.services.text import (
+    Directory,
+    DocumentTree,
+    decode_diff,
+    encode_diff,
+    find_group,
+    load_directory,
+    load_tree,
+)
+from app.services.views import AmendmentView, Collision, WordingView
+from app.timeutil import utcnow
+
+MAX_TEXT = 20_000
+
+
+def clean_wording(text: str | None, *, what: str = "The proposed wording") -> str:
+    """Normalise a delegate's wording and refuse what no paragraph can be."""
+    if text is None or not text.strip():
+        raise Invalid(f"{what} is empty.")
+    text = " ".join(text.split())
+    if len(text) > MAX_TEXT:
+        raise Invalid(f"{what} is longer than {MAX_TEXT:,} characters.")
+    if any(ord(c) < 32 for c in text):
+        raise Invalid(f"{what} contains control characters.")
+    try:
+        check_balance(text)
+    except UnbalancedBrackets as exc:
+        raise Invalid(f"{what} has unbalanced brackets: {exc}") from exc
+    return text
+
+
+def propose(
+    database: Database,
+    *,
+    actor: Actor,
+    provision_id: int,
+    kind: AmendmentKind,
+    text: str | None = None,
+    after_id: int | None = None,
+    new_kind: ProvisionKind | None = None,
+    on_behalf_of: str | None = None,
+    delegation: str | None = None,
+    justification: str | None = None,
+    expected_version: int | None = None,
+) -> AmendmentView:
+    """A delegation puts a proposal on the table; the same proposal twice joins as co-proponent."""
+    require(actor, Action.PROPOSE)
+    if delegation is not None and delegation != actor.delegation_code:
+        raise NotAllowed(f"You cannot make proposals in the name of {delegation}.")
+    with database.write() as db:
+        provision = _provision(db, provision_id)
+        tree = load_tree(db, provision.document_id)
+        directory = load_directory(db)
+        group = find_group(db, on_behalf_of) if on_behalf_of else None
+        assert actor.delegation_id is not None
+        require_speaks_for(
+            actor,
+            delegation_id=actor.delegation_id,
+            group_id=group.id if group else None,
+            delegation_name=directory.delegations[actor.delegation_id].short,
+            group_name=group.short if group else None,
+        )
+        if provision.deleted or provision.removed_in_revision_id:
+            raise Invalid(f"{tree.describe(provision)} has been deleted.")
+        version = _current_version(db, provision)
+        if expected_version is not None and expected_version != version.number:
+            raise Conflict(_stale(tree.describe(provision), expected_version, version.number))
+        if kind is not AmendmentKind.INSERT_AFTER:
+            check_open_for_proposals(provision.status, tree.label(provision.id))
+
+        proposed: str | None = None
+        diff: list[list[str]] = []
+        move_after: Provision | None = None
+        if kind is AmendmentKind.WORDING:
+            proposed = clean_wording(text)
+            if proposed == version.text:
+                raise Invalid("The proposed wording is the same as the current text.")
+            diff = encode_diff(word_diff(version.text, proposed))
+        elif kind is AmendmentKind.INSERT_AFTER:
+            proposed = clean_wording(text, what="The new provision's wording")
+            new_kind = new_kind or provision.kind
+            diff = encode_diff(word_diff("", proposed))
+        elif kind is AmendmentKind.MOVE:
+            move_after = _move_target(tree, provision, after_id)
+        elif text:
+            raise Invalid("A proposal to delete a provision takes no wording.")
+
+        existing = _same_proposal(
+            db, provision, kind, version.id, proposed, move_after.id if move_after else None
+        )
+        if existing is not None:
+            return _join(db, existing, actor, group.id if group else None, directory, tree)
+
+        amendment = Amendment(
+            document_id=provision.document_id,
+            provision_id=provision.id,
+            kind=kind,
+            state=AmendmentState.PENDING,
+            move_after_id=move_after.id if move_after else None,
+            new_kind=new_kind if kind is AmendmentKind.INSERT_AFTER else None,
+            delegation_id=actor.delegation_id,
+            group_id=group.id if group else None,
+            author_id=actor.user_id,
+            justification=_justification(justification),
+        )
+        db.add(amendment)
+        db.flush()
+        wording = AmendmentWording(
+            amendment_id=amendment.id,
+            seq=1,
+            base_version_id=version.id,
+            text=proposed,
+            diff=diff,
+            reason="proposed",
+        )
+        db.add(wording)
+        db.flush()
+        amendment.current_wording_id = wording.id
+        db.add(
+            Proponent(
+                amendment_id=amendment.id,
+                delegation_id=actor.delegation_id,
+                group_id=amendment.group_id,
+                user_id=actor.user_id,
+            )
+        )
+        db.flush()
+        events.record(
+            db,
+            kind="amendment.proposed",
+            actor=actor,
+            subject="amendment",
+            subject_id=amendment.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            after_id=wording.id,
+            provision_id=provision.id,
+            amendment_id=amendment.id,
+        )
+        return amendment_views(db, [amendment], tree=tree, directory=directory)[0]
+
+
+def revise(
+    database: Database,
+    *,
+    actor: Actor,
+    amendment_id: int,
+    text: str | None = None,
+    justification: str | None = None,
+) -> AmendmentView:
+    """The proponent redrafts its pending proposal on the current text; earlier wordings stay."""
+    require(actor, Action.PROPOSE)
+    with database.write() as db:
+        amendment = _amendment(db, amendment_id)
+        tree = load_tree(db, amendment.document_id)
+        _require_proponent(db, actor, amendment)
+        _require_pending(amendment)
+        if amendment.kind not in (AmendmentKind.WORDING, AmendmentKind.INSERT_AFTER):
+            raise Invalid("Only proposals with wording can be revised; withdraw and propose again.")
+        provision = tree.by_id(amendment.provision_id)
+        version = _current_version(db, provision)
+        if amendment.kind is AmendmentKind.WORDING:
+            proposed = clean_wording(text)
+            if proposed == version.text:
+                raise Invalid("The proposed wording is the same as the current text.")
+            diff = encode_diff(word_diff(version.text, proposed))
+        else:
+            proposed = clean_wording(text, what="The new provision's wording")
+            diff = encode_diff(word_diff("", proposed))
+        previous = _wording(db, amendment)
+        wording = AmendmentWording(
+            amendment_id=amendment.id,
+            seq=previous.seq + 1,
+            base_version_id=version.id,
+            text=proposed,
+            diff=diff,
+            reason="revised",
+        )
+        db.add(wording)
+        db.flush()
+        amendment.current_wording_id = wording.id
+        amendment.needs_redraft = False
+        amendment.redraft_reason = None
+        if justification is not None:
+            amendment.justification = _justification(justification)
+        events.record(
+            db,
+            kind="amendment.revised",
+            actor=actor,
+            subject="amendment",
+            subject_id=amendment.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            before_id=previous.id,
+            after_id=wording.id,
+            provision_id=provision.id,
+            amendment_id=amendment.id,
+        )
+        return amendment_views(db, [amendment], tree=tree)[0]
+
+
+def withdraw(database: Database, *, actor: Actor, amendment_id: int) -> AmendmentView:
+    """A proponent withdraws; a proposal with other proponents stays on the table for them."""
+    require(actor, Action.PROPOSE)
+    with database.write() as db:
+        amendment = _amendment(db, amendment_id)
+        tree = load_tree(db, amendment.document_id)
+        mine = _require_proponent(db, actor, amendment)
+        _require_pending(amendment)
+        now = utcnow()
+        for proponent in mine:
+            proponent.withdrawn_at = now
+        remaining = [p for p in _proponents(db, amendment.id) if p.withdrawn_at is None]
+        if not remaining:
+            amendment.state = AmendmentState.WITHDRAWN
+            amendment.decided_at = now
+            amendment.decided_by_id = actor.user_id
+        events.record(
+            db,
+            kind="amendment.withdrawn" if not remaining else "amendment.proponent_withdrew",
+            actor=actor,
+            subject="amendment",
+            subject_id=amendment.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            provision_id=amendment.provision_id,
+            amendment_id=amendment.id,
+        )
+        return amendment_views(db, [amendment], tree=tree)[0]
+
+
+def take_position(
+    database: Database, *, actor: Actor, amendment_id: int, stance: str | None
+) -> AmendmentView:
+    """Support ("supported by Norway"), oppose, or (stance None) take back one's position."""
+    require(actor, Action.SUPPORT)
+    if stance not in ("support", "oppose", None):
+        raise Invalid("A position is 'support' or 'oppose'.")
+    with database.write() as db:
+        amendment = _amendment(db, amendment_id)
+        tree = load_tree(db, amendment.document_id)
+        _require_pending(amendment)
+        if actor.delegation_id in {p.delegation_id for p in _active_proponents(db, amendment.id)}:
+            raise Invalid("Your delegation made this proposal; it cannot also support or oppose it.")
+        position = db.scalar(
+            select(Position).where(
+                Position.amendment_id == amendment.id,
+                Position.delegation_id == actor.delegation_id,
+            )
+        )
+        before = position.id if position else None
+        if stance is None:
+            if position is None:
+                raise Invalid("Your delegation has taken no position on this proposal.")
+            db.delete(position)
+        elif position is None:
+            assert actor.delegation_id is not None
+            position = Position(
+                amendment_id=amendment.id,
+                delegation_id=actor.delegation_id,
+                stance=stance,
+                user_id=actor.user_id,
+            )
+            db.add(position)
+        else:
+            position.stance = stance
+            position.user_id = actor.user_id
+            position.at = utcnow()
+        db.flush()
+        events.record(
+            db,
+            kind=f"amendment.{stance or 'position_cleared'}",
+            actor=actor,
+            subject="amendment",
+            subject_id=amendment.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            before_id=before,
+            provision_id=amendment.provision_id,
+            amendment_id=amendment.id,
+            stance=stance,
+        )
+        return amendment_views(db, [amendment], tree=tree)[0]
+
+
+def list_amendments(
+    database: Database,
+    *,
+    document_id: int,
+    provision_id: int | None = None,
+    delegation: str | None = None,
+    state: AmendmentState | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AmendmentView]:
+    with database.read() as db:
+        tree = load_tree(db, document_id)
+        query = select(Amendment).where(Amendment.document_id == document_id)
+        if provision_id is not None:
+            query = query.where(Amendment.provision_id == provision_id)
+        if state is not None:
+            query = query.where(Amendment.state == state)
+        if delegation is not None:
+            directory = load_directory(db)
+            ids = [d.id for d in directory.delegations.values() if d.code == delegation]
+            gids = [g.id for g in directory.groups.values() if g.code == delegation]
+            if not ids and not gids:
+                raise NotFound(f"There is no delegation or group with code {delegation!r}.")
+            sub = select(Proponent.amendment_id).where(
+                (Proponent.delegation_id.in_(ids) & Proponent.group_id.is_(None))
+                | Proponent.group_id.in_(gids)
+            )
+            query = query.where(Amendment.id.in_(sub))
+        rows = db.scalars(query.order_by(Amendment.id).limit(limit).offset(offset)).all()
+        return amendment_views(db, rows, tree=tree)
+
+
+def get_amendment(database: Database, *, amendment_id: int) -> AmendmentView:
+    with database.read() as db:
+        amendment = _amendment(db, amendment_id)
+        tree = load_tree(db, amendment.document_id)
+        return amendment_views(db, [amendment], tree=tree, history=True)[0]
+
+
+# -- views ------------------------------------------------------------------------------------
+
+
+def amendment_views(
+    db: Session,
+    amendments: Sequence[Amendment],
+    *,
+    tree: DocumentTree,
+    directory: Directory | None = None,
+    history: bool = False,
+) -> list[AmendmentView]:
+    """Views of many proposals in a fixed number of queries, whatever their number."""
+    if not amendments:
+        return []
+    directory = directory or load_directory(db)
+    ids = [a.id for a in amendments]
+    wordings = {
+        w.id: w
+        for w in db.scalars(
+            select(AmendmentWording).where(
+                AmendmentWording.id.in_([a.current_wording_id for a in amendments])
+            )
+        )
+    }
+    base_ids = {w.base_version_id for w in wordings.values() if w.base_version_id}
+    bases = {
+        v.id: v
+        for v in db.scalars(select(ProvisionVersion).where(ProvisionVersion.id.in_(base_ids)))
+    }
+    proponents: dict[int, list[Proponent]] = defaultdict(list)
+    for p in db.scalars(
+        select(Proponent)
+        .where(Proponent.amendment_id.in_(ids), Proponent.withdrawn_at.is_(None))
+        .order_by(Proponent.id)
+    ):
+        proponents[p.amendment_id].append(p)
+    supporters: dict[int, list[str]] = defaultdict(list)
+    opponents: dict[int, list[str]] = defaultdict(list)
+    for pos in db.scalars(
+        select(Position).where(Position.amendment_id.in_(ids)).order_by(Position.id)
+    ):
+        target = supporters if pos.stance == "support" else opponents
+        target[pos.amendment_id].append(directory.delegations[pos.delegation_id].short)
+    histories: dict[int, list[AmendmentWording]] = defaultdict(list)
+    version_numbers: dict[int, int] = {}
+    if history:
+        for w in db.scalars(
+            select(AmendmentWording)
+            .where(AmendmentWording.amendment_id.in_(ids))
+            .order_by(AmendmentWording.seq)
+        ):
+            histories[w.amendment_id].append(w)
+        version_numbers = dict(
+            db.execute(
+                select(ProvisionVersion.id, ProvisionVersion.number).where(
+                    ProvisionVersion.id.in_(
+                        {w.base_version_id for ws in histories.values() for w in ws}
+                    )
+                )
+            ).tuples()
+        )
+    views = []
+    for a in amendments:
+        wording = wordings[a.current_wording_id] if a.current_wording_id else None
+        base = bases.get(wording.base_version_id) if wording and wording.base_version_id else None
+        props = proponents.get(a.id, [])
+        views.append(
+            AmendmentView(
+                id=a.id,
+                reference=a.reference,
+                document_id=a.document_id,
+                provision_id=a.provision_id,
+                provision_label=tree.labels.get(a.provision_id, ""),
+                kind=a.kind,
+                state=a.state,
+                proponents=tuple(directory.speaker(p.delegation_id, p.group_id) for p in props),
+                proponent_codes=tuple(
+                    directory.speaker_code(p.delegation_id, p.group_id) for p in props
+                ),
+                supporters=tuple(supporters.get(a.id, ())),
+                opponents=tuple(opponents.get(a.id, ())),
+                justification=a.justification,
+                base_version=base.number if base else None,
+                base_text=base.text if base else None,
+                proposed_text=wording.text if wording else None,
+                diff=decode_diff(wording.diff) if wording else (),
+                needs_redraft=a.needs_redraft,
+                redraft_reason=a.redraft_reason,
+                created_at=a.created_at,
+                decided_at=a.decided_at,
+                decision_reason=a.decision_reason,
+                new_kind=a.new_kind,
+                move_after_label=tree.labels.get(a.move_after_id) if a.move_after_id else None,
+                wordings=tuple(
+                    WordingView(
+                        seq=w.seq,
+                        base_version=version_numbers.get(w.base_version_id)
+                        if w.base_version_id
+                        else None,
+                        text=w.text,
+                        reason=w.reason,
+                        created_at=w.created_at,
+                    )
+                    for w in histories.get(a.id, ())
+                ),
+            )
+        )
+    return views
+
+
+def collisions(views: Sequence[AmendmentView]) -> tuple[Collision, ...]:
+    """Pending wording proposals on the same version that touch the same words."""
+    from app.domain.diff import collisions as diff_collisions
+
+    wording = [
+        v
+        for v in views
+        if v.kind is AmendmentKind.WORDING and v.state is AmendmentState.PENDING and not v.needs_redraft
+    ]
+    found = []
+    for i, a in enumerate(wording):
+        for b in wording[i + 1 :]:
+            if a.base_version != b.base_version:
+                continue
+            pairs = diff_collisions(a.diff, b.diff)
+            if pairs:
+                words = " / ".join(
+                    dict.fromkeys(c.deleted.strip() or "(insertion point)" for c, _ in pairs)
+                )
+                found.append(Collision(first=a.id, second=b.id, words=words))
+    return tuple(found)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _stale(name: str, had: int, now: int) -> str:
+    return (
+        f"{name} has changed since you loaded it (you had version {had}, it is now version "
+        f"{now}). Nothing was saved: review the current wording and try again."
+    )
+
+
+def _justification(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise Invalid(f"The justification is longer than {MAX_TEXT:,} characters.")
+    return text
+
+
+def _provision(db: Session, provision_id: int) -> Provision:
+    provision = db.get(Provision, provision_id)
+    if provision is None:
+        raise NotFound(f"There is no provision {provision_id}.")
+    return provision
+
+
+def _current_version(db: Session, provision: Provision) -> ProvisionVersion:
+    version = db.get(ProvisionVersion, provision.current_version_id)
+    assert version is not None
+    return version
+
+
+def _amendment(db: Session, amendment_id: int) -> Amendment:
+    amendment = db.get(Amendment, amendment_id)
+    if amendment is None:
+        raise NotFound(f"There is no proposal A-{amendment_id}.")
+    return amendment
+
+
+def _wording(db: Session, amendment: Amendment) -> AmendmentWording:
+    wording = db.get(AmendmentWording, amendment.current_wording_id)
+    assert wording is not None
+    return wording
+
+
+def _proponents(db: Session, amendment_id: int) -> list[Proponent]:
+    return list(db.scalars(select(Proponent).where(Proponent.amendment_id == amendment_id)))
+
+
+def _active_proponents(db: Session, amendment_id: int) -> list[Proponent]:
+    return [p for p in _proponents(db, amendment_id) if p.withdrawn_at is None]
+
+
+def _require_proponent(db: Session, actor: Actor, amendment: Amendment) -> list[Proponent]:
+    """Only the delegation that made a proposal (or spoke for the group that did) may change it."""
+    mine = [
+        p
+        for p in _active_proponents(db, amendment.id)
+        if p.delegation_id == actor.delegation_id
+        and (p.group_id is None or actor.speaks_for_group(p.group_id))
+    ]
+    if not mine:
+        raise NotAllowed(f"Only the proponents of {amendment.reference} can change or withdraw it.")
+    return mine
+
+
+def _require_pending(amendment: Amendment) -> None:
+    if amendment.state is not AmendmentState.PENDING:
+        raise Invalid(f"Proposal {amendment.reference} is {amendment.state.value}, no longer pending.")
+
+
+def _move_target(tree: DocumentTree, provision: Provision, after_id: int | None) -> Provision | None:
+    if after_id is None:
+        return None
+    target = tree.by_id(after_id)
+    if target.id == provision.id:
+        raise Invalid("A provision cannot be moved after itself.")
+    node: Provision | None = target
+    while node is not None:
+        if node.parent_id == provision.id:
+            raise Invalid("A provision cannot be moved inside itself.")
+        node = tree.by_id(node.parent_id) if node.parent_id else None
+    return target
+
+
+def _same_proposal(
+    db: Session,
+    provision: Provision,
+    kind: AmendmentKind,
+    version_id: int,
+    text: str | None,
+    move_after_id: int | None,
+) -> Amendment | None:
+    candidates = db.scalars(
+        select(Amendment).where(
+            Amendment.provision_id == provision.id,
+            Amendment.kind == kind,
+            Amendment.state == AmendmentState.PENDING,
+        )
+    ).all()
+    for candidate in candidates:
+        if kind is AmendmentKind.DELETE:
+            return candidate
+        if kind is AmendmentKind.MOVE and candidate.move_after_id == move_after_id:
+            return candidate
+        if kind in (AmendmentKind.WORDING, AmendmentKind.INSERT_AFTER):
+            wording = _wording(db, candidate)
+            same_base = kind is AmendmentKind.INSERT_AFTER or wording.base_version_id == version_id
+            if same_base and wording.text == text:
+                return candidate
+    return None
+
+
+def _join(
+    db: Session,
+    amendment: Amendment,
+    actor: Actor,
+    group_id: int | None,
+    directory: Directory,
+    tree: DocumentTree,
+) -> AmendmentView:
+    assert actor.delegation_id is not None
+    for p in _active_proponents(db, amendment.id):
+        if p.delegation_id == actor.delegation_id and p.group_id == group_id:
+            raise Invalid(
+                f"{directory.speaker(actor.delegation_id, group_id)} has already made this "
+                f"proposal ({amendment.reference})."
+            )
+    db.execute(
+        Position.__table__.delete().where(
+            Position.amendment_id == amendment.id, Position.delegation_id == actor.delegation_id
+        )
+    )
+    db.add(
+        Proponent(
+            amendment_id=amendment.id,
+            delegation_id=actor.delegation_id,
+            group_id=group_id,
+            user_id=actor.user_id,
+        )
+    )
+    db.flush()
+    events.record(
+        db,
+        kind="amendment.joined",
+        actor=actor,
+        subject="amendment",
+        subject_id=amendment.id,
+        negotiation_id=tree.document.negotiation_id,
+        document_id=tree.document.id,
+        provision_id=amendment.provision_id,
+        amendment_id=amendment.id,
+    )
+    view = amendment_views(db, [amendment], tree=tree, directory=directory)[0]
+    return replace(view, joined=True)
+
+
+__all__ = [
+    "amendment_views",
+    "collisions",
+    "get_amendment",
+    "list_amendments",
+    "propose",
+    "revise",
+    "take_position",
+    "withdraw",
+]

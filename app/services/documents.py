@@ -1,0 +1,286 @@
+"""Negotiations and their documents: create, import a draft, read the text and one provision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.models import (
+    Amendment,
+    CoFacilitator,
+    Document,
+    Negotiation,
+    Provision,
+    ProvisionVersion,
+    Revision,
+    User,
+)
+from app.db.session import Database
+from app.domain.amendments import AmendmentState
+from app.domain.errors import Invalid, NotFound
+from app.domain.labels import LabelNode, ProvisionKind, Scheme, renumber
+from app.domain.outline import Outline, OutlineProvision
+from app.domain.roles import Actor
+from app.services import events
+from app.services.amendments import amendment_views, clean_wording, collisions
+from app.services.permissions import Action, require
+from app.services.revisions import freeze
+from app.services.text import (
+    build_tree,
+    find_delegation,
+    load_directory,
+    load_tree,
+    pending_counts,
+    provision_views,
+)
+from app.services.views import (
+    DocumentSummary,
+    DocumentView,
+    NegotiationView,
+    ProvisionDetail,
+    VersionView,
+)
+
+
+def create_negotiation(
+    database: Database, *, actor: Actor, symbol: str, title: str, cofacilitators: Sequence[str]
+) -> NegotiationView:
+    require(actor, Action.MANAGE_DOCUMENTS)
+    symbol, title = " ".join(symbol.split()), " ".join(title.split())
+    if not symbol or not title:
+        raise Invalid("A negotiation needs a symbol and a title.")
+    with database.write() as db:
+        if db.scalar(select(Negotiation.id).where(Negotiation.symbol == symbol)):
+            raise Invalid(f"A negotiation with symbol {symbol!r} already exists.")
+        negotiation = Negotiation(symbol=symbol, title=title)
+        db.add(negotiation)
+        db.flush()
+        for code in cofacilitators:
+            db.add(
+                CoFacilitator(
+                    negotiation_id=negotiation.id, delegation_id=find_delegation(db, code).id
+                )
+            )
+        events.record(
+            db, kind="negotiation.created", actor=actor, subject="negotiation",
+            subject_id=negotiation.id, negotiation_id=negotiation.id, symbol=symbol,
+        )
+        db.flush()
+        return _negotiation_view(db, negotiation)
+
+
+def list_negotiations(database: Database) -> list[NegotiationView]:
+    with database.read() as db:
+        return [
+            _negotiation_view(db, n)
+            for n in db.scalars(select(Negotiation).order_by(Negotiation.id))
+        ]
+
+
+def get_negotiation(database: Database, *, negotiation_id: int) -> NegotiationView:
+    with database.read() as db:
+        negotiation = db.get(Negotiation, negotiation_id)
+        if negotiation is None:
+            raise NotFound(f"There is no negotiation {negotiation_id}.")
+        return _negotiation_view(db, negotiation)
+
+
+def find_negotiation(database: Database, *, symbol: str) -> NegotiationView:
+    with database.read() as db:
+        negotiation = db.scalar(select(Negotiation).where(Negotiation.symbol == symbol))
+        if negotiation is None:
+            raise NotFound(f"There is no negotiation {symbol!r}.")
+        return _negotiation_view(db, negotiation)
+
+
+def import_outline(
+    database: Database,
+    *,
+    actor: Actor,
+    negotiation_id: int,
+    outline: Outline,
+    revision_name: str = "Zero draft",
+    issued_on: date,
+) -> DocumentView:
+    """A draft enters Rolltext: its provisions get stable ids, version 1, and a first revision."""
+    require(actor, Action.MANAGE_DOCUMENTS)
+    if not outline.provisions:
+        raise Invalid("The draft has no paragraphs.")
+    with database.write() as db:
+        if db.get(Negotiation, negotiation_id) is None:
+            raise NotFound(f"There is no negotiation {negotiation_id}.")
+        document = Document(
+            negotiation_id=negotiation_id,
+            title=outline.title,
+            subtitle=outline.subtitle,
+            scheme=Scheme(outline.scheme),
+        )
+        db.add(document)
+        db.flush()
+        created: list[tuple[Provision, str]] = []
+        _add_provisions(db, document, outline.provisions, None, created)
+        db.flush()
+        rows = [p for p, _ in created]
+        tree = build_tree(document, rows)
+        keys = renumber(
+            document.scheme,
+            [LabelNode(id=p.id, kind=p.kind, parent_id=p.parent_id, key=None) for p in tree.order],
+        )
+        for provision, text in created:
+            key = keys.get(provision.id)
+            if key is not None:
+                provision.label_number = key.number
+                provision.label_insert = key.insert
+                provision.label_alt = key.alt
+            version = ProvisionVersion(
+                provision_id=provision.id, number=1, text=text, cause="imported",
+                author_id=actor.user_id,
+            )
+            db.add(version)
+            db.flush()
+            provision.current_version_id = version.id
+        db.flush()
+        tree = build_tree(document, rows)
+        freeze(db, tree, name=revision_name, issued_on=issued_on, renumber_labels=False, actor=actor)
+        events.record(
+            db, kind="document.imported", actor=actor, subject="document",
+            subject_id=document.id, negotiation_id=negotiation_id, document_id=document.id,
+            provisions=len(rows),
+        )
+        return DocumentView(
+            id=document.id,
+            negotiation_id=negotiation_id,
+            title=document.title,
+            subtitle=document.subtitle,
+            scheme=document.scheme,
+            provisions=tuple(provision_views(db, tree)),
+        )
+
+
+def _add_provisions(
+    db: Session,
+    document: Document,
+    items: Sequence[OutlineProvision],
+    parent: Provision | None,
+    created: list[tuple[Provision, str]],
+) -> None:
+    for position, item in enumerate(items):
+        text = clean_wording(item.text, what=f"The {item.kind.replace('_', ' ')} {item.text[:40]!r}")
+        provision = Provision(
+            document_id=document.id,
+            parent_id=parent.id if parent else None,
+            position=position,
+            kind=ProvisionKind(item.kind),
+        )
+        db.add(provision)
+        db.flush()
+        created.append((provision, text))
+        _add_provisions(db, document, item.children, provision, created)
+
+
+def get_document(database: Database, *, document_id: int) -> DocumentView:
+    """The whole current text with labels, status and pending counts, in a few queries."""
+    with database.read() as db:
+        tree = load_tree(db, document_id)
+        document = tree.document
+        return DocumentView(
+            id=document.id,
+            negotiation_id=document.negotiation_id,
+            title=document.title,
+            subtitle=document.subtitle,
+            scheme=document.scheme,
+            provisions=tuple(provision_views(db, tree)),
+        )
+
+
+def get_provision(database: Database, *, provision_id: int) -> ProvisionDetail:
+    """One provision with its full history of versions and every proposal made on it."""
+    with database.read() as db:
+        provision = db.get(Provision, provision_id)
+        if provision is None:
+            raise NotFound(f"There is no provision {provision_id}.")
+        tree = load_tree(db, provision.document_id)
+        directory = load_directory(db)
+        view = next(
+            (v for v in provision_views(db, tree, directory) if v.id == provision_id), None
+        )
+        if view is None:
+            raise NotFound(f"Provision {provision_id} is no longer in the text.")
+        versions = db.execute(
+            select(ProvisionVersion, User.display_name)
+            .outerjoin(User, ProvisionVersion.author_id == User.id)
+            .where(ProvisionVersion.provision_id == provision_id)
+            .order_by(ProvisionVersion.number)
+        ).tuples()
+        amendments = db.scalars(
+            select(Amendment)
+            .where(Amendment.provision_id == provision_id)
+            .order_by(Amendment.id)
+        ).all()
+        amendment_list = amendment_views(db, amendments, tree=tree, directory=directory)
+        return ProvisionDetail(
+            provision=view,
+            versions=tuple(
+                VersionView(
+                    number=v.number,
+                    text=v.text,
+                    cause=v.cause,
+                    note=v.note,
+                    amendment_id=v.amendment_id,
+                    author=author,
+                    created_at=v.created_at,
+                    attributions=tuple(tuple(a) for a in v.attributions),  # type: ignore[misc]
+                )
+                for v, author in versions
+            ),
+            amendments=tuple(amendment_list),
+            collisions=collisions(amendment_list),
+        )
+
+
+def _negotiation_view(db: Session, negotiation: Negotiation) -> NegotiationView:
+    cofacs = db.scalars(
+        select(CoFacilitator.delegation_id).where(CoFacilitator.negotiation_id == negotiation.id)
+    ).all()
+    directory = load_directory(db)
+    documents = db.scalars(
+        select(Document).where(Document.negotiation_id == negotiation.id).order_by(Document.id)
+    ).all()
+    summaries = []
+    for document in documents:
+        rows = db.scalars(
+            select(Provision).where(
+                Provision.document_id == document.id, Provision.removed_in_revision_id.is_(None)
+            )
+        ).all()
+        latest = db.scalar(
+            select(Revision.name)
+            .where(Revision.document_id == document.id)
+            .order_by(Revision.seq.desc())
+            .limit(1)
+        )
+        pending = sum(pending_counts(db, document.id).values())
+        summaries.append(
+            DocumentSummary(
+                id=document.id,
+                title=document.title,
+                subtitle=document.subtitle,
+                scheme=document.scheme,
+                provisions=sum(1 for p in rows if not p.deleted),
+                pending=pending,
+                agreed=sum(1 for p in rows if p.status.is_agreed and not p.deleted),
+                latest_revision=latest,
+            )
+        )
+    return NegotiationView(
+        id=negotiation.id,
+        symbol=negotiation.symbol,
+        title=negotiation.title,
+        cofacilitators=tuple(directory.delegations[i].short for i in cofacs),
+        documents=tuple(summaries),
+    )
+
+

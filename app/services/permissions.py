@@ -1,0 +1,84 @@
+"""Who may do what — written once, here, and nowhere else.
+
+The matrix says which roles may attempt an action at all; the checks below it add the rules that
+depend on the case: a delegate speaks only for its own delegation or for a group it is authorised
+for, and only the co-facilitators *of this negotiation* decide and issue revisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from enum import StrEnum
+
+from app.domain.errors import NotAllowed
+from app.domain.roles import Actor, Role
+
+
+class Action(StrEnum):
+    READ = "read"
+    PROPOSE = "propose"
+    SUPPORT = "support"
+    DECIDE = "decide"
+    SET_STATUS = "set_status"
+    ISSUE_REVISION = "issue_revision"
+    MANAGE_DOCUMENTS = "manage_documents"
+    MANAGE_USERS = "manage_users"
+
+
+MATRIX: dict[Action, frozenset[Role]] = {
+    Action.READ: frozenset(Role),
+    Action.PROPOSE: frozenset({Role.DELEGATE}),
+    Action.SUPPORT: frozenset({Role.DELEGATE}),
+    Action.DECIDE: frozenset({Role.COFACILITATOR}),
+    Action.SET_STATUS: frozenset({Role.COFACILITATOR}),
+    Action.ISSUE_REVISION: frozenset({Role.COFACILITATOR}),
+    Action.MANAGE_DOCUMENTS: frozenset({Role.SECRETARIAT, Role.COFACILITATOR}),
+    Action.MANAGE_USERS: frozenset({Role.SECRETARIAT}),
+}
+
+_WHAT = {
+    Action.READ: "read this negotiation",
+    Action.PROPOSE: "make proposals",
+    Action.SUPPORT: "support or oppose proposals",
+    Action.DECIDE: "decide on proposals",
+    Action.SET_STATUS: "change the status of a provision",
+    Action.ISSUE_REVISION: "issue revisions",
+    Action.MANAGE_DOCUMENTS: "manage documents",
+    Action.MANAGE_USERS: "manage accounts",
+}
+
+_ROLE_NAMES = {
+    Role.SECRETARIAT: "the secretariat",
+    Role.COFACILITATOR: "co-facilitators",
+    Role.DELEGATE: "delegates",
+    Role.STAKEHOLDER: "stakeholders",
+    Role.OBSERVER: "observers",
+}
+
+
+def allowed(actor: Actor, action: Action) -> bool:
+    return actor.role in MATRIX[action]
+
+
+def require(actor: Actor, action: Action) -> None:
+    if not allowed(actor, action):
+        who = " and ".join(sorted(_ROLE_NAMES[r] for r in MATRIX[action]))
+        raise NotAllowed(
+            f"Your role ({actor.role.value}) cannot {_WHAT[action]}; only {who} can."
+        )
+
+
+def require_speaks_for(
+    actor: Actor, *, delegation_id: int, group_id: int | None, delegation_name: str, group_name: str | None
+) -> None:
+    """Nobody may speak in another delegation's name, nor for a group without its mandate."""
+    if actor.delegation_id != delegation_id:
+        raise NotAllowed(f"You are not a member of the delegation of {delegation_name}.")
+    if group_id is not None and not actor.speaks_for_group(group_id):
+        raise NotAllowed(f"You are not authorised to speak on behalf of {group_name}.")
+
+
+def require_cofacilitator_of(actor: Actor, cofacilitator_ids: Collection[int], action: Action) -> None:
+    require(actor, action)
+    if actor.delegation_id not in cofacilitator_ids:
+        raise NotAllowed("Only the co-facilitators of this negotiation can do this.")

@@ -1,0 +1,231 @@
+"""The document as it stands: its provisions in reading order, their labels and current words.
+
+Shared by every use case that needs to know where a provision sits or what it is called, so that
+labels are computed in exactly one way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.models import (
+    Amendment,
+    CoFacilitator,
+    Delegation,
+    Document,
+    Group,
+    Provision,
+    ProvisionVersion,
+)
+from app.domain.amendments import AmendmentState
+from app.domain.diff import DiffOp
+from app.domain.errors import NotFound
+from app.domain.labels import LabelNode, format_labels
+from app.domain.provisions import status_label
+from app.services.views import ProvisionView
+
+_OP_CODES = {"equal": "=", "delete": "-", "insert": "+"}
+_OP_NAMES = {v: k for k, v in _OP_CODES.items()}
+
+
+def encode_diff(ops: Iterable[DiffOp]) -> list[list[str]]:
+    return [[_OP_CODES[op.op], op.text] for op in ops]
+
+
+def decode_diff(data: Sequence[Sequence[str]]) -> tuple[DiffOp, ...]:
+    return tuple(DiffOp(_OP_NAMES[code], text) for code, text in data)  # type: ignore[arg-type]
+
+
+@dataclass
+class DocumentTree:
+    """Provisions in reading order (depth-first by position), with depth and label."""
+
+    document: Document
+    order: list[Provision]
+    depth: dict[int, int]
+    labels: dict[int, str]
+
+    def by_id(self, provision_id: int) -> Provision:
+        for provision in self.order:
+            if provision.id == provision_id:
+                return provision
+        raise NotFound(f"There is no provision {provision_id} in this document.")
+
+    def siblings(self, parent_id: int | None) -> list[Provision]:
+        return sorted(
+            (p for p in self.order if p.parent_id == parent_id), key=lambda p: p.position
+        )
+
+    def label(self, provision_id: int) -> str:
+        return self.labels.get(provision_id, "")
+
+    def describe(self, provision: Provision) -> str:
+        """A name for messages: the label, or for an unlabelled heading its kind."""
+        return self.labels.get(provision.id) or f"the {provision.kind.value.replace('_', ' ')}"
+
+
+def get_document(db: Session, document_id: int) -> Document:
+    document = db.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"There is no document {document_id}.")
+    return document
+
+
+def load_tree(db: Session, document_id: int) -> DocumentTree:
+    document = get_document(db, document_id)
+    rows = db.scalars(
+        select(Provision).where(
+            Provision.document_id == document_id, Provision.removed_in_revision_id.is_(None)
+        )
+    ).all()
+    return build_tree(document, rows)
+
+
+def build_tree(document: Document, rows: Iterable[Provision]) -> DocumentTree:
+    children: dict[int | None, list[Provision]] = defaultdict(list)
+    for row in rows:
+        children[row.parent_id].append(row)
+    for siblings in children.values():
+        siblings.sort(key=lambda p: p.position)
+    order: list[Provision] = []
+    depth: dict[int, int] = {}
+    stack: list[tuple[Provision, int]] = [(p, 0) for p in reversed(children[None])]
+    while stack:
+        provision, level = stack.pop()
+        order.append(provision)
+        depth[provision.id] = level
+        stack.extend((c, level + 1) for c in reversed(children[provision.id]))
+    nodes = [
+        LabelNode(
+            id=p.id, kind=p.kind, parent_id=p.parent_id, key=p.label_key, deleted=p.deleted
+        )
+        for p in order
+    ]
+    return DocumentTree(document, order, depth, format_labels(document.scheme, nodes))
+
+
+def cofacilitator_ids(db: Session, negotiation_id: int) -> set[int]:
+    return set(
+        db.scalars(
+            select(CoFacilitator.delegation_id).where(
+                CoFacilitator.negotiation_id == negotiation_id
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Short names of delegations and groups, for attributions ("EU", "G77 and China")."""
+
+    delegations: dict[int, Delegation]
+    groups: dict[int, Group]
+
+    def delegation_short(self, delegation_id: int | None) -> str | None:
+        return None if delegation_id is None else self.delegations[delegation_id].short
+
+    def speaker(self, delegation_id: int, group_id: int | None) -> str:
+        if group_id is not None:
+            return self.groups[group_id].short
+        return self.delegations[delegation_id].short
+
+    def speaker_code(self, delegation_id: int, group_id: int | None) -> str:
+        if group_id is not None:
+            return self.groups[group_id].code
+        return self.delegations[delegation_id].code
+
+
+def load_directory(db: Session) -> Directory:
+    return Directory(
+        delegations={d.id: d for d in db.scalars(select(Delegation))},
+        groups={g.id: g for g in db.scalars(select(Group))},
+    )
+
+
+def find_delegation(db: Session, code: str) -> Delegation:
+    delegation = db.scalar(select(Delegation).where(Delegation.code == code))
+    if delegation is None:
+        raise NotFound(f"There is no delegation with code {code!r}.")
+    return delegation
+
+
+def find_group(db: Session, code: str) -> Group:
+    group = db.scalar(select(Group).where(Group.code == code))
+    if group is None:
+        raise NotFound(f"There is no negotiating group with code {code!r}.")
+    return group
+
+
+def pending_counts(db: Session, document_id: int) -> dict[int, int]:
+    rows = db.execute(
+        select(Amendment.provision_id, func.count())
+        .where(
+            Amendment.document_id == document_id,
+            Amendment.state == AmendmentState.PENDING,
+        )
+        .group_by(Amendment.provision_id)
+    )
+    return {provision_id: count for provision_id, count in rows}
+
+
+def provision_views(
+    db: Session, tree: DocumentTree, directory: Directory | None = None
+) -> list[ProvisionView]:
+    """Every provision of the tree with its current words and pending count: two queries."""
+    version_ids = [p.current_version_id for p in tree.order if p.current_version_id]
+    versions = (
+        {
+            v.id: v
+            for v in db.scalars(select(ProvisionVersion).where(ProvisionVersion.id.in_(version_ids)))
+        }
+        if version_ids
+        else {}
+    )
+    counts = pending_counts(db, tree.document.id)
+    reservations = {p.reservation_delegation_id for p in tree.order} - {None}
+    shorts: dict[int, str] = {}
+    if reservations:
+        if directory is not None:
+            shorts = {i: directory.delegations[i].short for i in reservations if i is not None}
+        else:
+            shorts = dict(
+                db.execute(
+                    select(Delegation.id, Delegation.short).where(Delegation.id.in_(reservations))
+                ).tuples()
+            )
+    return [view_of(p, versions[p.current_version_id], tree, counts, shorts) for p in tree.order if p.current_version_id]
+
+
+def view_of(
+    provision: Provision,
+    version: ProvisionVersion,
+    tree: DocumentTree,
+    counts: dict[int, int],
+    reservation_names: dict[int, str],
+) -> ProvisionView:
+    reservation = (
+        reservation_names.get(provision.reservation_delegation_id)
+        if provision.reservation_delegation_id
+        else None
+    )
+    return ProvisionView(
+        id=provision.id,
+        document_id=provision.document_id,
+        parent_id=provision.parent_id,
+        depth=tree.depth[provision.id],
+        kind=provision.kind,
+        label=tree.label(provision.id),
+        text=version.text,
+        version=version.number,
+        version_id=version.id,
+        status=provision.status,
+        status_label=status_label(provision.status, reservation),
+        reservation=reservation,
+        deleted=provision.deleted,
+        pending=counts.get(provision.id, 0),
+    )

@@ -1,0 +1,43 @@
+"""Signing in (session cookie), personal API tokens, and who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from app.domain.roles import Actor
+from app.services import accounts
+from app.services.views import IssuedToken
+from app.web.api.schemas import NewToken, SignIn
+from app.web.deps import ActorDep, DatabaseDep
+
+router = APIRouter(tags=["session"])
+
+
+@router.post("/session", summary="Sign in; sets the session cookie")
+def sign_in(body: SignIn, request: Request, database: DatabaseDep) -> Actor:
+    actor = accounts.authenticate(database, username=body.username, password=body.password)
+    request.session.clear()
+    request.session["user_id"] = actor.user_id
+    return actor
+
+
+@router.delete("/session", status_code=204, summary="Sign out")
+def sign_out(request: Request) -> Response:
+    request.session.clear()
+    return Response(status_code=204)
+
+
+@router.get("/me", summary="The signed-in user")
+def me(actor: ActorDep) -> Actor:
+    return actor
+
+
+@router.post("/tokens", status_code=201, summary="Issue a personal API token (shown once)")
+def issue_token(body: NewToken, actor: ActorDep, database: DatabaseDep) -> IssuedToken:
+    return accounts.issue_token(database, actor=actor, name=body.name)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a personal API token")
+def revoke_token(token_id: int, actor: ActorDep, database: DatabaseDep) -> Response:
+    accounts.revoke_token(database, actor=actor, token_id=token_id)
+    return Response(status_code=204)

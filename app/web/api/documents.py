@@ -1,0 +1,82 @@
+"""The text: documents, provisions, and the co-facilitators' actions on a provision."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.services import decisions, documents, revisions
+from app.services.views import DocumentView, ProvisionDetail, ProvisionView, RevisionView
+from app.web.api.schemas import CfText, NewRevision, ResolveBrackets, StatusBody
+from app.web.deps import ActorDep, DatabaseDep
+
+router = APIRouter(tags=["text"])
+
+
+@router.get("/documents/{document_id}", summary="The current text with labels and counts")
+def get_document(document_id: int, actor: ActorDep, database: DatabaseDep) -> DocumentView:
+    return documents.get_document(database, document_id=document_id)
+
+
+@router.get("/provisions/{provision_id}", summary="A provision, its versions and proposals")
+def get_provision(provision_id: int, actor: ActorDep, database: DatabaseDep) -> ProvisionDetail:
+    return documents.get_provision(database, provision_id=provision_id)
+
+
+@router.post("/provisions/{provision_id}/cf-text", summary="Co-facilitators' own wording")
+def cf_text(provision_id: int, body: CfText, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
+    return decisions.cf_text(
+        database, actor=actor, provision_id=provision_id, text=body.text,
+        expected_version=body.expected_version, supersedes=body.supersedes, note=body.note,
+    )
+
+
+@router.post("/provisions/{provision_id}/resolve-brackets", summary="Keep one alternative")
+def resolve_brackets(
+    provision_id: int, body: ResolveBrackets, actor: ActorDep, database: DatabaseDep
+) -> ProvisionView:
+    return decisions.resolve_brackets(
+        database, actor=actor, provision_id=provision_id, group=body.group, choice=body.choice,
+        expected_version=body.expected_version,
+    )
+
+
+@router.post("/provisions/{provision_id}/status", summary="Mark open / agreed ad ref / agreed")
+def set_status(
+    provision_id: int, body: StatusBody, actor: ActorDep, database: DatabaseDep
+) -> ProvisionView:
+    return decisions.set_status(
+        database, actor=actor, provision_id=provision_id, status=body.status,
+        reservation=body.reservation, expected_version=body.expected_version,
+    )
+
+
+@router.post("/provisions/{provision_id}/lift-reservation", summary="Give up a reservation")
+def lift_reservation(provision_id: int, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
+    return decisions.lift_reservation(database, actor=actor, provision_id=provision_id)
+
+
+@router.get("/documents/{document_id}/revisions", tags=["revisions"])
+def list_revisions(document_id: int, actor: ActorDep, database: DatabaseDep) -> list[RevisionView]:
+    return revisions.list_revisions(database, document_id=document_id)
+
+
+@router.get("/documents/{document_id}/revisions/{ref}", tags=["revisions"],
+            summary="A revision by number (0, 1…) or name (Rev.1)")
+def get_revision(document_id: int, ref: str, actor: ActorDep, database: DatabaseDep) -> RevisionView:
+    return revisions.get_revision(database, document_id=document_id, ref=ref)
+
+
+@router.get("/documents/{document_id}/renumbering", tags=["revisions"],
+            summary="Preview: old label → new label if a revision renumbered now")
+def preview_renumbering(document_id: int, actor: ActorDep, database: DatabaseDep) -> dict[str, str]:
+    return revisions.preview_renumbering(database, document_id=document_id)
+
+
+@router.post("/documents/{document_id}/revisions", status_code=201, tags=["revisions"])
+def issue_revision(
+    document_id: int, body: NewRevision, actor: ActorDep, database: DatabaseDep
+) -> RevisionView:
+    return revisions.issue_revision(
+        database, actor=actor, document_id=document_id, name=body.name,
+        issued_on=body.issued_on, renumber_labels=body.renumber,
+    )

@@ -1,0 +1,82 @@
+"""Negotiations, their documents, delegations and groups, and accounts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+
+from app.domain.errors import Invalid
+from app.domain.outline import OutlineError, parse_outline
+from app.services import accounts, directory, documents
+from app.services.permissions import Action, require
+from app.services.views import (
+    DelegationView,
+    DocumentView,
+    GroupView,
+    NegotiationView,
+    UserView,
+)
+from app.web.api.schemas import ImportText, NewNegotiation, NewUser
+from app.web.deps import ActorDep, DatabaseDep
+
+router = APIRouter(tags=["negotiations"])
+
+
+@router.get("/negotiations")
+def list_negotiations(actor: ActorDep, database: DatabaseDep) -> list[NegotiationView]:
+    return documents.list_negotiations(database)
+
+
+@router.post("/negotiations", status_code=201)
+def create_negotiation(
+    body: NewNegotiation, actor: ActorDep, database: DatabaseDep
+) -> NegotiationView:
+    return documents.create_negotiation(
+        database, actor=actor, symbol=body.symbol, title=body.title,
+        cofacilitators=body.cofacilitators,
+    )
+
+
+@router.get("/negotiations/{negotiation_id}")
+def get_negotiation(negotiation_id: int, actor: ActorDep, database: DatabaseDep) -> NegotiationView:
+    return documents.get_negotiation(database, negotiation_id=negotiation_id)
+
+
+@router.post("/negotiations/{negotiation_id}/documents", status_code=201,
+             summary="Import a draft from a plain-text / Markdown outline")
+def import_document(
+    negotiation_id: int, body: ImportText, actor: ActorDep, database: DatabaseDep
+) -> DocumentView:
+    try:
+        outline = parse_outline(body.text)
+    except OutlineError as exc:
+        raise Invalid(str(exc)) from exc
+    return documents.import_outline(
+        database, actor=actor, negotiation_id=negotiation_id, outline=outline,
+        revision_name=body.revision_name, issued_on=body.issued_on or date.today(),
+    )
+
+
+@router.get("/delegations", tags=["directory"])
+def list_delegations(actor: ActorDep, database: DatabaseDep) -> list[DelegationView]:
+    return directory.list_delegations(database)
+
+
+@router.get("/groups", tags=["directory"])
+def list_groups(actor: ActorDep, database: DatabaseDep) -> list[GroupView]:
+    return directory.list_groups(database)
+
+
+@router.get("/users", tags=["accounts"])
+def list_users(actor: ActorDep, database: DatabaseDep) -> list[UserView]:
+    require(actor, Action.MANAGE_USERS)
+    return accounts.list_users(database)
+
+
+@router.post("/users", status_code=201, tags=["accounts"])
+def create_user(body: NewUser, actor: ActorDep, database: DatabaseDep) -> UserView:
+    return accounts.create_user(
+        database, actor=actor, username=body.username, display_name=body.display_name,
+        role=body.role, password=body.password, delegation=body.delegation, groups=body.groups,
+    )

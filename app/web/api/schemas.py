@@ -1,0 +1,102 @@
+"""Request bodies of the JSON API. Responses are the services' own views."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.amendments import AmendmentKind, Decision
+from app.domain.labels import ProvisionKind
+from app.domain.provisions import ProvisionStatus
+from app.domain.roles import Role
+
+TEXT = Field(max_length=20_000)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignIn(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
+class NewToken(Body):
+    name: str = Field(max_length=100)
+
+
+class NewProposal(Body):
+    provision_id: int
+    kind: AmendmentKind = AmendmentKind.WORDING
+    text: str | None = TEXT
+    after_id: int | None = Field(default=None, description="move: the provision to follow")
+    new_kind: ProvisionKind | None = Field(default=None, description="insert_after: its kind")
+    on_behalf_of: str | None = Field(default=None, description="a group code, e.g. G77")
+    delegation: str | None = Field(default=None, description="defaults to your own delegation")
+    justification: str | None = TEXT
+    expected_version: int | None = Field(
+        default=None, description="the provision version you wrote on; refused if it changed"
+    )
+
+
+class Redraft(Body):
+    text: str = TEXT
+    justification: str | None = TEXT
+
+
+class Stance(Body):
+    stance: str | None = Field(description="'support', 'oppose' or null to take it back")
+
+
+class DecisionBody(Body):
+    decision: Decision
+    expected_version: int | None = None
+    reason: str | None = TEXT
+
+
+class CfText(Body):
+    text: str = TEXT
+    expected_version: int | None = None
+    supersedes: list[int] = Field(default_factory=list, max_length=1000)
+    note: str | None = TEXT
+
+
+class ResolveBrackets(Body):
+    group: int = Field(ge=0)
+    choice: int | None = Field(ge=0, description="alternative to keep; null drops the passage")
+    expected_version: int | None = None
+
+
+class StatusBody(Body):
+    status: ProvisionStatus
+    reservation: str | None = Field(default=None, description="delegation code")
+    expected_version: int | None = None
+
+
+class NewRevision(Body):
+    name: str = Field(max_length=100)
+    issued_on: date
+    renumber: bool = True
+
+
+class NewNegotiation(Body):
+    symbol: str = Field(max_length=100)
+    title: str = Field(max_length=500)
+    cofacilitators: list[str] = Field(default_factory=list, max_length=10)
+
+
+class ImportText(Body):
+    text: str = Field(max_length=2_000_000)
+    revision_name: str = "Zero draft"
+    issued_on: date | None = None
+
+
+class NewUser(Body):
+    username: str = Field(max_length=64)
+    display_name: str = Field(max_length=200)
+    role: Role
+    password: str = Field(max_length=1024)
+    delegation: str | None = None
+    groups: list[str] = Field(default_factory=list)
