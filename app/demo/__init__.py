@@ -1,1 +1,1 @@
-"""Demo material: the seed's elements paper as an outline and a first reading played through the app."""
+"""Demo material: the seed's elements paper as an outline, and a first reading of it."""

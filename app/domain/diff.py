@@ -153,20 +153,45 @@ _PREPEND_RANGES = (
     (0x11A84, 0x11A89),
     (0x11D46, 0x11D46),
 )
-_CJK = _char_class(_CJK_RANGES)
-_EXT = _char_class(_extender_ranges())
-_PREP = _char_class(_PREPEND_RANGES)
-_RI = _char_class([(0x1F1E6, 0x1F1FF)])  # regional indicators: a flag is a pair of them
-_WORD_CHAR = rf"(?:(?![{_CJK}])[^\W_])"  # a letter or digit of a spaced script
+
+
+def _char_set(spans: Sequence[tuple[int, int]]) -> str:
+    """A regex matching one character of `spans`, fast on the common characters.
+
+    `re` looks up characters of the Basic Multilingual Plane in a table but tries astral ranges
+    one by one, so astral ranges are only tried on astral characters.
+    """
+    bmp = [(lo, min(hi, 0xFFFF)) for lo, hi in spans if lo <= 0xFFFF]
+    astral = [(max(lo, 0x10000), hi) for lo, hi in spans if hi > 0xFFFF]
+    if not astral:
+        return f"[{_char_class(bmp)}]"
+    return f"(?:[{_char_class(bmp)}]|(?=[\U00010000-\U0010ffff])[{_char_class(astral)}])"
+
+
+_EXTENDER_RANGES = _extender_ranges()
+_CJK = _char_set(_CJK_RANGES)
+_EXT = _char_set(_EXTENDER_RANGES)
+_PREP = _char_set(_PREPEND_RANGES)
+_RI = "[\U0001f1e6-\U0001f1ff]"  # regional indicators: a flag is a pair of them
+_WORD_CHAR = rf"(?:(?!{_CJK})[^\W_])"  # a letter or digit of a spaced script
 # What may follow any character without starting a new grapheme cluster; ZWJ also pulls in
 # the next character (emoji ZWJ sequences such as families, joined Indic consonants).
-_GLUE = rf"(?:[{_EXT}]|\u200d\S?)"
+_GLUE = rf"(?:{_EXT}|\u200d\S?)"
 _TOKEN = re.compile(
-    rf"[{_PREP}]*"
-    rf"(?:\s+|[{_RI}]{{1,2}}|[{_CJK}]|{_WORD_CHAR}(?:{_WORD_CHAR}|{_GLUE})*|.)"
-    rf"{_GLUE}*",
+    rf"{_PREP}*(?:\s+|{_RI}{{1,2}}|{_CJK}|{_WORD_CHAR}(?:{_WORD_CHAR}|{_GLUE})*|.){_GLUE}*",
     re.DOTALL,
 )
+# Text with none of these characters (most English, French, Spanish, Russian) has no grapheme
+# cluster longer than one character and no unspaced script: a much simpler pattern cuts it
+# the same way, three to four times faster.
+_NEEDS_CLUSTERS = re.compile(
+    "["
+    + _char_class(
+        [r for r in (*_EXTENDER_RANGES, *_CJK_RANGES, *_PREPEND_RANGES) if r[0] <= 0xFFFF]
+    )
+    + "\u200d\U00010000-\U0010ffff]"
+)
+_SIMPLE_TOKEN = re.compile(r"[^\W_]+|\s+|.", re.DOTALL)
 
 
 def tokenize(text: str) -> list[str]:
@@ -176,7 +201,9 @@ def tokenize(text: str) -> list[str]:
     word, an accented or vowelled letter ("e\u0301", "مُ") or an emoji ("👩‍👩‍👧", "👍🏽") is
     never cut in two. Chinese and Japanese have no spaces, so each character is a token.
     """
-    return _TOKEN.findall(text)
+    if _NEEDS_CLUSTERS.search(text):
+        return _TOKEN.findall(text)
+    return _SIMPLE_TOKEN.findall(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,7 +243,7 @@ class _Codec:
     def encode(self, text: str) -> str:
         codes = self.codes
         out = []
-        for token in _TOKEN.findall(text):
+        for token in tokenize(text):
             code = codes.get(token)
             if code is None:
                 code = _code(len(codes))
@@ -233,6 +260,13 @@ class _Codec:
 # default 1 s cut-off makes large diffs non-minimal and different from one run to the next.
 _DMP = diff_match_patch()
 _DMP.Diff_Timeout = 0
+# The fuzzy patcher that double-checks rebased amendments. A patch remembers where its words
+# were in the old version; a new version may add or remove any number of words before them, so
+# distance from that spot must not count against a match. With the default Match_Distance
+# (1000) a patch pushed ~500 words away was applied, without complaint, on the wrong words.
+_PATCHER = diff_match_patch()
+_PATCHER.Diff_Timeout = 0
+_PATCHER.Match_Distance = 1_000_000_000
 _DMP_OP: dict[int, Op] = {
     diff_match_patch.DIFF_EQUAL: "equal",
     diff_match_patch.DIFF_INSERT: "insert",
@@ -326,22 +360,37 @@ def apply_diff(base: str, ops: Iterable[DiffOp]) -> str:
         if op.op == "insert":
             out.append(op.text)
             continue
-        found = base[pos : pos + len(op.text)]
-        if found != op.text:
-            role = "keeps" if op.op == "equal" else "deletes"
-            raise DiffMismatch(
-                f'the change {role} "{_excerpt(op.text)}" at character {pos}, but the text '
-                f'there reads "{_excerpt(found)}": it was written on another version'
-            )
+        if not base.startswith(op.text, pos):
+            raise DiffMismatch(_mismatch(base, pos, op))
         if op.op == "equal":
             out.append(op.text)
         pos += len(op.text)
     if pos != len(base):
         raise DiffMismatch(
             f'the change ends at character {pos}, but the text goes on with "'
-            f'{_excerpt(base[pos:])}": it was written on another version'
+            f'{_excerpt(base[pos:])}": the change was written on another version'
         )
     return "".join(out)
+
+
+def _mismatch(base: str, pos: int, op: DiffOp) -> str:
+    """Say where a change stops fitting the text, from the start of the word that differs."""
+    found = base[pos : pos + len(op.text)]
+    same = next(
+        (i for i, (want, got) in enumerate(zip(op.text, found, strict=False)) if want != got),
+        min(len(op.text), len(found)),
+    )
+    word_start = 0
+    for token in tokenize(op.text):
+        if word_start + len(token) > same:
+            break
+        word_start += len(token)
+    role = "keeps" if op.op == "equal" else "deletes"
+    return (
+        f'the change {role} "{_excerpt(op.text[word_start:])}" at character '
+        f'{pos + word_start}, but the text there reads "{_excerpt(found[word_start:])}": '
+        "the change was written on another version"
+    )
 
 
 def changes(ops: Iterable[DiffOp]) -> tuple[Change, ...]:
@@ -474,7 +523,7 @@ def _anchored(old: str, new: str, base: Sequence[Change], hunk: Change) -> bool:
     True when the hunk's words plus up to Patch_Margin tokens of untouched context on each side
     occur exactly once in the new version, exactly where the 3-way merge puts them.
     """
-    margin = int(_DMP.Patch_Margin)
+    margin = int(_PATCHER.Patch_Margin)
     low = max([b.end for b in base if b.end <= hunk.start] + [hunk.start - margin, 0])
     high = min([b.start for b in base if b.start >= hunk.end] + [hunk.end + margin, len(old)])
     anchor = old[low:high]
@@ -520,8 +569,8 @@ def rebase(old_base: str, new_base: str, proposed: str) -> Rebased | NeedsRedraf
     amendment_hunks = changes(amendment_ops)
     merged = _merge(old, base_hunks + amendment_hunks)
 
-    patches = _DMP.patch_make(old, [(_DMP_CODE[op.op], op.text) for op in amendment_ops])
-    patched, applied = _DMP.patch_apply(patches, new)
+    patches = _PATCHER.patch_make(old, [(_DMP_CODE[op.op], op.text) for op in amendment_ops])
+    patched, applied = _PATCHER.patch_apply(patches, new)
     if all(applied) and patched == merged:
         pass
     elif not all(applied) and all(_anchored(old, new, base_hunks, h) for h in amendment_hunks):

@@ -97,7 +97,7 @@ _ROMAN_BY_VALUE = {n: numeral for numeral, n in _ROMAN_VALUES.items()}
 
 
 def _is_letter(token: str) -> bool:
-    """"(a)"…"(z)", then "(aa)", "(bb)"… as long lists in UN texts continue."""
+    """ "(a)"…"(z)", then "(aa)", "(bb)"… as long lists in UN texts continue."""
     return len(set(token)) == 1 and len(token) <= 2
 
 

@@ -1,0 +1,151 @@
+"""The `rolltext` command: serve, load the demo, manage accounts, import drafts, list revisions."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from app.config import get_settings
+from app.db.session import Database
+from app.domain.errors import DomainError
+from app.domain.outline import OutlineError, parse_outline
+from app.domain.roles import Role
+
+
+def _database() -> Database:
+    return Database(get_settings().database_url)
+
+
+@click.group()
+def main() -> None:
+    """Rolltext: negotiate the text of draft resolutions."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the workspace and the API."""
+    import uvicorn
+
+    click.echo(f"Rolltext on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo negotiation (idempotent) and print the demo accounts."""
+    from app.services.demo import load_demo
+
+    result = load_demo(_database())
+    if result.created:
+        click.echo(f"Loaded the demo negotiation: {result.title}")
+        click.echo(f"  {result.provisions} provisions, {result.proposals} proposals, "
+                   f"{result.decisions} decisions, revisions: {', '.join(result.revisions)}")
+    else:
+        click.echo(f"The demo negotiation is already loaded: {result.title}")
+    click.echo("\nDemo accounts (username / password — role, delegation):")
+    for account in result.accounts:
+        click.echo(f"  {account.username:<22} {account.password:<24} {account.role}"
+                   f"{', ' + account.delegation if account.delegation else ''}")
+
+
+@main.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", default="", help="Full name shown to others.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--delegation", help="Delegation code (ISO 3166 alpha-3, or EU).")
+@click.option("--group", "groups", multiple=True, help="Group the delegate may speak for.")
+@click.password_option(help="Prompted for when not given.")
+def users_add(
+    username: str, display_name: str, role: str, delegation: str | None,
+    groups: tuple[str, ...], password: str,
+) -> None:
+    """Add an account."""
+    from app.services.accounts import create_user
+
+    user = create_user(
+        _database(), actor=None, username=username, display_name=display_name or username,
+        role=Role(role), password=password, delegation=delegation, groups=groups,
+    )
+    click.echo(f"Added {user.username} ({user.role.value}{', ' + user.delegation if user.delegation else ''}).")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List accounts."""
+    from app.services.accounts import list_users
+
+    for user in list_users(_database()):
+        groups = f" [speaks for {', '.join(user.groups)}]" if user.groups else ""
+        click.echo(f"{user.username:<24} {user.role.value:<14} {user.delegation or '':<6} "
+                   f"{user.display_name}{groups}")
+
+
+@main.command("import-text")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--negotiation", "symbol", required=True, help="Symbol of the negotiation.")
+@click.option("--as", "username", required=True, help="The secretariat or co-facilitator account.")
+@click.option("--revision-name", default="Zero draft", show_default=True)
+@click.option("--issued-on", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def import_text(
+    file: Path, symbol: str, username: str, revision_name: str, issued_on: object
+) -> None:
+    """Import a draft from a plain-text / Markdown outline (see README)."""
+    from app.services.accounts import actor_for_username
+    from app.services.documents import find_negotiation, import_outline
+
+    database = _database()
+    try:
+        outline = parse_outline(file.read_text(encoding="utf-8"))
+    except (OutlineError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    negotiation = find_negotiation(database, symbol=symbol)
+    document = import_outline(
+        database, actor=actor_for_username(database, username=username),
+        negotiation_id=negotiation.id, outline=outline, revision_name=revision_name,
+        issued_on=issued_on.date() if issued_on else date.today(),  # type: ignore[attr-defined]
+    )
+    click.echo(f"Imported document {document.id}: {document.title} "
+               f"({len(document.provisions)} provisions, {revision_name}).")
+
+
+@main.command()
+@click.argument("document_id", type=int)
+@click.option("--show", "ref", default=None, help="Print one revision (number or name).")
+def revisions(document_id: int, ref: str | None) -> None:
+    """List the revisions of a document, or print one."""
+    from app.services.revisions import get_revision, list_revisions
+
+    database = _database()
+    if ref is None:
+        for revision in list_revisions(database, document_id=document_id):
+            renumbered = "renumbered" if revision.renumbered else "labels kept"
+            click.echo(f"{revision.seq:>3}  {revision.name:<16} {revision.issued_on}  {renumbered}")
+        return
+    revision = get_revision(database, document_id=document_id, ref=ref)
+    click.echo(f"{revision.name} ({revision.issued_on})\n")
+    for entry in revision.entries:
+        click.echo(f"{'  ' * entry.depth}{entry.label + '  ' if entry.label else ''}{entry.text}")
+    if revision.label_map:
+        click.echo("\nRenumbering:")
+        for old, new in revision.label_map.items():
+            click.echo(f"  {old} → {new or '(deleted)'}")
+
+
+def run() -> None:
+    """Entry point that shows domain errors as messages, not tracebacks."""
+    try:
+        main(standalone_mode=True)
+    except DomainError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
