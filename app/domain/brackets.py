@@ -13,6 +13,7 @@ delegate count characters from 1, as a word processor does.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -40,7 +41,7 @@ _SPACE = " \t"
 _NO_SPACE_BEFORE = ",;:.)!?"
 _NO_SPACE_AFTER = "("
 #: Characters that end a word when deciding whether a change cuts a word in two.
-_WORD_BREAKS = frozenset(",;:.!?()[]{}\"“”«»„")
+_WORD_BREAKS = frozenset(',;:.!?()[]{}"“”«»„')
 
 
 class BracketError(Invalid, ValueError):
@@ -96,7 +97,12 @@ def _parse(text: str, what: str = "") -> list[_Pair]:
             stack.pop().close = i
     if stack:
         first = stack[0].open
-        more = f"; {len(stack) - 1} more '[' are not closed either" if len(stack) > 1 else ""
+        others = len(stack) - 1
+        more = (
+            f"; {others} more '[' {'is' if others == 1 else 'are'} not closed either"
+            if others
+            else ""
+        )
         raise UnbalancedBrackets(
             f"{prefix}'[' at character {first + 1} is never closed "
             f'(near "{_excerpt(text, first)}"){more}',
@@ -255,9 +261,10 @@ def resolve(text: str, group_index: int, choice: int | None) -> str:
     if not groups:
         raise BracketError("This text has no brackets left: there is nothing to settle.")
     if not 0 <= group_index < len(groups):
+        count = len(groups)
         raise BracketError(
-            f"There is no bracketed passage number {group_index + 1}: "
-            f"the text has {len(groups)}."
+            f"There is no bracketed passage number {group_index + 1}: the text has "
+            f"{count} bracketed passage{'s' if count != 1 else ''}."
         )
     group = groups[group_index]
     if choice is None:
@@ -265,10 +272,10 @@ def resolve(text: str, group_index: int, choice: int | None) -> str:
     elif 0 <= choice < len(group.alternatives):
         kept = group.alternatives[choice]
     else:
-        count = len(group.alternatives)
+        options = len(group.alternatives)
         raise BracketError(
-            f"Bracketed passage {group_index + 1} has {count} "
-            f"alternative{'s' if count != 1 else ''}: there is no alternative {choice + 1}."
+            f"Bracketed passage {group_index + 1} has {options} "
+            f"alternative{'s' if options != 1 else ''}: there is no alternative {choice + 1}."
         )
     left, right = text[: group.start], text[group.end :]
     if not kept.strip():
@@ -334,41 +341,45 @@ def _hunks(ops: Sequence[DiffOp]) -> list[_Hunk]:
     return hunks
 
 
-def _closure(partners: dict[int, int], start: int, end: int, text: str) -> tuple[int, int]:
-    """The smallest range around text[start:end] holding both brackets of every pair it
-    touches, so that what goes inside new brackets balances."""
-    lo, hi = start, end
-    i = start
-    while i < hi:
-        if text[i] in "[]":
-            partner = partners[i]
+class _Pairing:
+    """Where each bracket's partner is, with the bracket positions sorted for range queries."""
+
+    __slots__ = ("partners", "positions")
+
+    def __init__(self, text: str, what: str) -> None:
+        self.partners = _partners(text, what)
+        self.positions = sorted(self.partners)
+
+    def closure(self, start: int, end: int) -> tuple[int, int]:
+        """The range around [start, end) reaching the partner of every bracket in it; a hunk
+        grows until this is itself, so that what goes inside new brackets balances."""
+        lo, hi = start, end
+        k = bisect_left(self.positions, start)
+        while k < len(self.positions) and self.positions[k] < end:
+            partner = self.partners[self.positions[k]]
             lo, hi = min(lo, partner), max(hi, partner + 1)
-        i += 1
-    i = lo
-    while i < start:  # brackets pulled in on the left may reach further
-        if text[i] in "[]":
-            partner = partners[i]
-            lo, hi = min(lo, partner), max(hi, partner + 1)
-        i += 1
-    return lo, hi
+            k += 1
+        return lo, hi
 
 
-def _settle_once(hunks: list[_Hunk], old: str, new: str, po: dict[int, int],
-                 pn: dict[int, int]) -> bool:
-    """Grow or merge one hunk that needs it; False when every hunk is settled.
+def _settle(hunks: list[_Hunk], old: str, new: str, po: _Pairing, pn: _Pairing) -> None:
+    """Grow and merge the hunks until each can go in brackets on its own.
 
     A hunk grows to whole words (a change never cuts a word in two: "migrant[s]" becomes
     "[migrant][migrants]"), to whole bracket pairs of the old and the new text (so the result
     balances), and absorbs a neighbour separated from it by whitespace only (two passages side
-    by side would read as alternatives of one).
+    by side would read as alternatives of one). A settled hunk stays settled while later ones
+    grow: a later one that reaches it is merged into it, and the merged hunk is settled again.
     """
-    for i, h in enumerate(hunks):
+    i = 0
+    while i < len(hunks):
+        h = hunks[i]
         prev_oe, prev_ne = (hunks[i - 1].oe, hunks[i - 1].ne) if i else (0, 0)
         last = i + 1 == len(hunks)
         next_os, next_ns = (len(old), len(new)) if last else (hunks[i + 1].os, hunks[i + 1].ns)
 
-        lo_o, hi_o = _closure(po, h.os, h.oe, old)
-        lo_n, hi_n = _closure(pn, h.ns, h.ne, new)
+        lo_o, hi_o = po.closure(h.os, h.oe)
+        lo_n, hi_n = pn.closure(h.ns, h.ne)
         left = max(h.os - lo_o, h.ns - lo_n)
         right = max(hi_o - h.oe, hi_n - h.ne)
         if _in_word(old, h.os - 1) and (_in_word(old, h.os) or _in_word(new, h.ns)):
@@ -382,19 +393,24 @@ def _settle_once(hunks: list[_Hunk], old: str, new: str, po: dict[int, int],
                 w += 1
             right = max(right, w - h.oe)
 
-        if i and (h.os - left <= prev_oe or h.ns - left <= prev_ne or
-                  not old[prev_oe : h.os - left].strip()):
+        if i and (
+            h.os - left <= prev_oe
+            or h.ns - left <= prev_ne
+            or not old[prev_oe : h.os - left].strip()
+        ):
             hunks[i - 1 : i + 1] = [_Hunk(hunks[i - 1].os, h.oe, hunks[i - 1].ns, h.ne)]
-            return True
-        if not last and (h.oe + right >= next_os or h.ne + right >= next_ns or
-                         not old[h.oe + right : next_os].strip()):
+            i -= 1
+        elif not last and (
+            h.oe + right >= next_os
+            or h.ne + right >= next_ns
+            or not old[h.oe + right : next_os].strip()
+        ):
             nxt = hunks[i + 1]
             hunks[i : i + 2] = [_Hunk(h.os, nxt.oe, h.ns, nxt.ne)]
-            return True
-        if left or right:
+        elif left or right:
             hunks[i] = _Hunk(h.os - left, h.oe + right, h.ns - left, h.ne + right)
-            return True
-    return False
+        else:
+            i += 1
 
 
 def _split_space(text: str) -> tuple[str, str, str]:
@@ -425,11 +441,10 @@ def bracket_change(old: str, ops: Sequence[DiffOp]) -> BracketedText:
             "it cannot be bracketed into the current text."
         )
     new = "".join(op.text for op in ops if op.op != "delete")
-    po = _partners(old, "the current text")
-    pn = _partners(new, "the proposed text")
+    po = _Pairing(old, "the current text")
+    pn = _Pairing(new, "the proposed text")
     hunks = _hunks(ops)
-    while _settle_once(hunks, old, new, po, pn):
-        pass
+    _settle(hunks, old, new, po, pn)
 
     out: list[str] = []
     spans: list[tuple[int, int]] = []

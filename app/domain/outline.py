@@ -91,13 +91,13 @@ def _roman(number: int) -> str:
     return "".join(out)
 
 
-# Sub-sub-paragraphs rarely pass (xx); the table keeps "(l)", "(c)", "(d)" and "(m)" letters.
+# Roman numerals stop at (xxxix): beyond, the letters (l), (c), (d) and (m) would be ambiguous.
 _ROMAN_VALUES = {_roman(n): n for n in range(1, 40)}
 _ROMAN_BY_VALUE = {n: numeral for numeral, n in _ROMAN_VALUES.items()}
 
 
 def _is_letter(token: str) -> bool:
-    """ "(a)"…"(z)", then "(aa)", "(bb)"… as long lists in UN texts continue."""
+    """Letters (a)…(z), then (aa), (bb)…, the way long lists in UN texts continue."""
     return len(set(token)) == 1 and len(token) <= 2
 
 
@@ -124,7 +124,6 @@ def strip_emphasis(text: str) -> str:
 @dataclass(slots=True, eq=False)
 class _Node:
     kind: Kind
-    line: int
     parts: list[str]
     children: list[_Node] = field(default_factory=list)
 
@@ -173,8 +172,8 @@ class _Reader:
         self.letter_token = None
         self.roman_token = None
 
-    def _start_block(self, kind: Kind, text: str, line: int) -> _Node:
-        node = _Node(kind, line, [text])
+    def _start_block(self, kind: Kind, text: str) -> _Node:
+        node = _Node(kind, [text])
         self.container().append(node)
         self.current = node
         self.anchor = node
@@ -182,10 +181,10 @@ class _Reader:
 
     # -- one handler per kind of line ------------------------------------------------------
 
-    def heading(self, level: int, text: str, line: int) -> None:
+    def heading(self, level: int, text: str) -> None:
         while self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
-        node = _Node("heading", line, [text])
+        node = _Node("heading", [text])
         self.container().append(node)
         self.headings.append((level, node))
         self._close_paragraph_state()
@@ -211,21 +210,21 @@ class _Reader:
             )
         else:
             parent = self.anchor.children if self.anchor else self.container()
-        node = _Node("list_item", line, [text])
+        node = _Node("list_item", [text])
         parent.append(node)
         self.bullets.append((indent, node))
         self.current = node
 
-    def operative_paragraph(self, text: str, line: int) -> None:
+    def operative_paragraph(self, text: str) -> None:
         self._close_paragraph_state()
-        self.operative = self._start_block("operative", text, line)
+        self.operative = self._start_block("operative", text)
         self.operative_seen = True
 
-    def subparagraph(self, token: str, indent: int, text: str, line: int) -> bool:
+    def subparagraph(self, token: str, indent: int, text: str) -> bool:
         """Add "(a)" or "(i)" under the open operative paragraph; False if there is none."""
         if self.operative is None:
             return False
-        node = _Node("subparagraph", line, [text])
+        node = _Node("subparagraph", [text])
         if self._is_roman(token, indent):
             parent = self.letter or self.operative
             self.roman_token = token
@@ -252,7 +251,7 @@ class _Reader:
             return roman_next
         return deeper
 
-    def text_line(self, text: str, line: int) -> None:
+    def text_line(self, text: str) -> None:
         if self.current is not None:
             self.current.parts.append(text)
             return
@@ -260,7 +259,7 @@ class _Reader:
         kind: Kind = (
             "preambular" if self.general_assembly and not self.operative_seen else "paragraph"
         )
-        self._start_block(kind, text, line)
+        self._start_block(kind, text)
 
 
 def parse_outline(text: str) -> Outline:
@@ -310,7 +309,7 @@ def _read_line(reader: _Reader, line: str, number: int) -> None:
             raise OutlineError("a document has one title ('# …'); use '## …' for a heading", number)
         if not heading["text"]:
             raise OutlineError("this heading has no text", number)
-        reader.heading(len(heading["hashes"]), heading["text"], number)
+        reader.heading(len(heading["hashes"]), heading["text"])
         return
     if _SUBTITLE.match(line):
         raise OutlineError("a '>' subtitle belongs directly under the title", number)
@@ -325,13 +324,13 @@ def _read_line(reader: _Reader, line: str, number: int) -> None:
     if numbered := _NUMBERED.match(line):
         if not numbered["text"] or not numbered["text"].strip():
             raise OutlineError(f"paragraph {numbered['number']}. has no text", number)
-        reader.operative_paragraph(numbered["text"], number)
+        reader.operative_paragraph(numbered["text"])
         return
     sub = _SUBPARAGRAPH.match(line)
     if sub:
         token = sub["paren"] or sub["bare"]
         if (token in _ROMAN_VALUES or _is_letter(token)) and reader.subparagraph(
-            token, _indent_width(sub["indent"]), sub["text"], number
+            token, _indent_width(sub["indent"]), sub["text"]
         ):
             return
-    reader.text_line(line.strip(), number)
+    reader.text_line(line.strip())

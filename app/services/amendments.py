@@ -410,7 +410,7 @@ def amendment_views(
                         {w.base_version_id for ws in histories.values() for w in ws}
                     )
                 )
-            ).tuples()
+            ).all()
         )
     views = []
     for a in amendments:

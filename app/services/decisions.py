@@ -16,7 +16,7 @@ from app.domain.amendments import AmendmentKind, AmendmentState, Decision, trans
 from app.domain.brackets import bracket_change, bracket_whole, resolve
 from app.domain.diff import NeedsRedraft, rebase
 from app.domain.errors import Conflict, Invalid, NotFound
-from app.domain.labels import key_for_insert
+from app.domain.labels import LabelNode, key_for_new
 from app.domain.provisions import ProvisionStatus, check_status_change
 from app.domain.roles import Actor
 from app.services import events
@@ -24,6 +24,7 @@ from app.services.amendments import _stale, amendment_views, clean_wording
 from app.services.permissions import Action, require_cofacilitator_of
 from app.services.text import (
     DocumentTree,
+    build_tree,
     cofacilitator_ids,
     decode_diff,
     encode_diff,
@@ -377,24 +378,25 @@ def _flag_pending(db: Session, provision_id: int, *, exclude: int, reason: str) 
 def _insert_after(
     db: Session, tree: DocumentTree, anchor: Provision, amendment: Amendment
 ) -> Provision:
-    kind = amendment.new_kind or anchor.kind
-    same_class = [
-        p.label_key for p in tree.order if p.kind == kind and p.parent_id == anchor.parent_id
-    ]
-    key = key_for_insert(anchor.label_key, [k for k in same_class if k is not None])
+    """Place the new provision right after its anchor; its label follows the anchor (OP5 bis)."""
     _open_gap(db, anchor.document_id, anchor.parent_id, after_position=anchor.position)
     created = Provision(
         document_id=anchor.document_id,
         parent_id=anchor.parent_id,
         position=anchor.position + 1,
-        kind=kind,
-        label_number=key.number,
-        label_insert=key.insert,
-        label_alt=key.alt,
+        kind=amendment.new_kind or anchor.kind,
         status=ProvisionStatus.OPEN,
     )
     db.add(created)
     db.flush()
+    placed = build_tree(tree.document, [*tree.order, created])
+    nodes = [
+        LabelNode(id=p.id, kind=p.kind, parent_id=p.parent_id, key=p.label_key, deleted=p.deleted)
+        for p in placed.order
+    ]
+    key = key_for_new(tree.document.scheme, nodes, created.id)
+    if key is not None:
+        created.label_number, created.label_insert, created.label_alt = key.number, key.insert, key.alt
     return created
 
 

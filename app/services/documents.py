@@ -214,7 +214,7 @@ def get_provision(database: Database, *, provision_id: int) -> ProvisionDetail:
             .outerjoin(User, ProvisionVersion.author_id == User.id)
             .where(ProvisionVersion.provision_id == provision_id)
             .order_by(ProvisionVersion.number)
-        ).tuples()
+        )
         amendments = db.scalars(
             select(Amendment)
             .where(Amendment.provision_id == provision_id)

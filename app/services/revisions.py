@@ -33,10 +33,10 @@ MAX_NAME = 100
 
 
 def preview_renumbering(database: Database, *, document_id: int) -> dict[str, str]:
-    """What a renumbering revision would do to the labels, for the co-facilitators to check."""
+    """The labels a renumbering revision would change (old → new; "" leaves the text)."""
     with database.read() as db:
         tree = load_tree(db, document_id)
-        return _label_changes(tree)
+        return {old: new for old, new in _label_changes(tree).items() if old != new}
 
 
 def issue_revision(
@@ -82,7 +82,8 @@ def freeze(
     document = tree.document
     if db.scalar(select(Revision.id).where(Revision.document_id == document.id, Revision.name == name)):
         raise Invalid(f"This document already has a revision named {name!r}.")
-    seq = (db.scalar(select(func.max(Revision.seq)).where(Revision.document_id == document.id)) or -1) + 1
+    last = db.scalar(select(func.max(Revision.seq)).where(Revision.document_id == document.id))
+    seq = 0 if last is None else last + 1
     changes: dict[str, str] = {}
     if renumber_labels:
         changes = _label_changes(tree)
@@ -162,7 +163,7 @@ def _view(db: Session, revision: Revision, *, entries: bool = True) -> RevisionV
             .join(ProvisionVersion, RevisionEntry.version_id == ProvisionVersion.id)
             .where(RevisionEntry.revision_id == revision.id)
             .order_by(RevisionEntry.ordinal)
-        ).tuples()
+        )
         rows = tuple(
             RevisionEntryView(
                 provision_id=e.provision_id,
@@ -218,5 +219,5 @@ def _reservation_names(db: Session, provisions: list[Provision]) -> dict[int, st
     ids = {p.reservation_delegation_id for p in provisions if p.reservation_delegation_id}
     if not ids:
         return {}
-    return dict(db.execute(select(Delegation.id, Delegation.short).where(Delegation.id.in_(ids))).tuples())
+    return dict(db.execute(select(Delegation.id, Delegation.short).where(Delegation.id.in_(ids))).all())
 

@@ -196,7 +196,7 @@ def provision_views(
             shorts = dict(
                 db.execute(
                     select(Delegation.id, Delegation.short).where(Delegation.id.in_(reservations))
-                ).tuples()
+                ).all()
             )
     return [view_of(p, versions[p.current_version_id], tree, counts, shorts) for p in tree.order if p.current_version_id]
 

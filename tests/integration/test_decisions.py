@@ -73,7 +73,7 @@ def test_bracket_puts_alternatives_in_the_text_with_attribution(world: World) ->
     assert text[start] == "[" and text[end - 1] == "]"
     # the co-facilitators later settle the passage by keeping the new alternative
     decisions.resolve_brackets(world.database, actor=world.mexico,
-                               provision_id=world.provision("OP1"), group=0, choice=1)
+                               provision_id=world.provision("OP1"), group=0, choice=0)
     assert "[" not in world.text("OP1")
     assert world.text("OP1") == OP1.replace("in 2018", "in the second half of 2018")
 

@@ -311,12 +311,16 @@ def test_wrapped_lines_are_joined_with_one_space() -> None:
 def test_emphasis_is_stripped() -> None:
     outline = parse_outline(
         "# _Draft_ resolution\n> *Elements*\n\n"
-        "_Recalling_ **also** __its__ ***resolution*** 71/1 and the A_RES_71_1 file, 2 * 3 * 4,\n"
+        "_Recalling_ **also** __its__ ***resolution*** 71/1 and the A_RES_71_1 file, 2 * 3 * 4,\n\n"
+        "*Noting* that a starred opening word is not a bullet,\n"
     )
     assert outline.title == "Draft resolution"
     assert outline.subtitle == "Elements"
     assert outline.provisions[0].text == (
         "Recalling also its resolution 71/1 and the A_RES_71_1 file, 2 * 3 * 4,"
+    )
+    assert outline.provisions[1] == P(
+        "paragraph", "Noting that a starred opening word is not a bullet,"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +12,15 @@ from app.domain.labels import ProvisionKind
 from app.domain.provisions import ProvisionStatus
 from app.domain.roles import Role
 
-TEXT = Field(max_length=20_000)
+MAX_TEXT = 20_000
+
+
+def optional_text() -> Any:
+    return Field(default=None, max_length=MAX_TEXT)
+
+
+def required_text() -> Any:
+    return Field(max_length=MAX_TEXT)
 
 
 class Body(BaseModel):
@@ -30,20 +39,20 @@ class NewToken(Body):
 class NewProposal(Body):
     provision_id: int
     kind: AmendmentKind = AmendmentKind.WORDING
-    text: str | None = TEXT
+    text: str | None = optional_text()
     after_id: int | None = Field(default=None, description="move: the provision to follow")
     new_kind: ProvisionKind | None = Field(default=None, description="insert_after: its kind")
     on_behalf_of: str | None = Field(default=None, description="a group code, e.g. G77")
     delegation: str | None = Field(default=None, description="defaults to your own delegation")
-    justification: str | None = TEXT
+    justification: str | None = optional_text()
     expected_version: int | None = Field(
         default=None, description="the provision version you wrote on; refused if it changed"
     )
 
 
 class Redraft(Body):
-    text: str = TEXT
-    justification: str | None = TEXT
+    text: str = required_text()
+    justification: str | None = optional_text()
 
 
 class Stance(Body):
@@ -53,14 +62,14 @@ class Stance(Body):
 class DecisionBody(Body):
     decision: Decision
     expected_version: int | None = None
-    reason: str | None = TEXT
+    reason: str | None = optional_text()
 
 
 class CfText(Body):
-    text: str = TEXT
+    text: str = required_text()
     expected_version: int | None = None
     supersedes: list[int] = Field(default_factory=list, max_length=1000)
-    note: str | None = TEXT
+    note: str | None = optional_text()
 
 
 class ResolveBrackets(Body):
