@@ -44,14 +44,18 @@ def demo() -> None:
     result = load_demo(_database())
     if result.created:
         click.echo(f"Loaded the demo negotiation: {result.title}")
-        click.echo(f"  {result.provisions} provisions, {result.proposals} proposals, "
-                   f"{result.decisions} decisions, revisions: {', '.join(result.revisions)}")
+        click.echo(
+            f"  {result.provisions} provisions, {result.proposals} proposals, "
+            f"{result.decisions} decisions, revisions: {', '.join(result.revisions)}"
+        )
     else:
         click.echo(f"The demo negotiation is already loaded: {result.title}")
     click.echo("\nDemo accounts (username / password — role, delegation):")
     for account in result.accounts:
-        click.echo(f"  {account.username:<22} {account.password:<24} {account.role}"
-                   f"{', ' + account.delegation if account.delegation else ''}")
+        click.echo(
+            f"  {account.username:<22} {account.password:<24} {account.role}"
+            f"{', ' + account.delegation if account.delegation else ''}"
+        )
 
 
 @main.group()
@@ -67,17 +71,28 @@ def users() -> None:
 @click.option("--group", "groups", multiple=True, help="Group the delegate may speak for.")
 @click.password_option(help="Prompted for when not given.")
 def users_add(
-    username: str, display_name: str, role: str, delegation: str | None,
-    groups: tuple[str, ...], password: str,
+    username: str,
+    display_name: str,
+    role: str,
+    delegation: str | None,
+    groups: tuple[str, ...],
+    password: str,
 ) -> None:
     """Add an account."""
     from app.services.accounts import create_user
 
     user = create_user(
-        _database(), actor=None, username=username, display_name=display_name or username,
-        role=Role(role), password=password, delegation=delegation, groups=groups,
+        _database(),
+        actor=None,
+        username=username,
+        display_name=display_name or username,
+        role=Role(role),
+        password=password,
+        delegation=delegation,
+        groups=groups,
     )
-    click.echo(f"Added {user.username} ({user.role.value}{', ' + user.delegation if user.delegation else ''}).")
+    where = f", {user.delegation}" if user.delegation else ""
+    click.echo(f"Added {user.username} ({user.role.value}{where}).")
 
 
 @users.command("list")
@@ -87,8 +102,10 @@ def users_list() -> None:
 
     for user in list_users(_database()):
         groups = f" [speaks for {', '.join(user.groups)}]" if user.groups else ""
-        click.echo(f"{user.username:<24} {user.role.value:<14} {user.delegation or '':<6} "
-                   f"{user.display_name}{groups}")
+        click.echo(
+            f"{user.username:<24} {user.role.value:<14} {user.delegation or '':<6} "
+            f"{user.display_name}{groups}"
+        )
 
 
 @main.command("import-text")
@@ -111,12 +128,17 @@ def import_text(
         raise click.ClickException(f"{file}: {exc}") from exc
     negotiation = find_negotiation(database, symbol=symbol)
     document = import_outline(
-        database, actor=actor_for_username(database, username=username),
-        negotiation_id=negotiation.id, outline=outline, revision_name=revision_name,
+        database,
+        actor=actor_for_username(database, username=username),
+        negotiation_id=negotiation.id,
+        outline=outline,
+        revision_name=revision_name,
         issued_on=issued_on.date() if issued_on else date.today(),  # type: ignore[attr-defined]
     )
-    click.echo(f"Imported document {document.id}: {document.title} "
-               f"({len(document.provisions)} provisions, {revision_name}).")
+    click.echo(
+        f"Imported document {document.id}: {document.title} "
+        f"({len(document.provisions)} provisions, {revision_name})."
+    )
 
 
 @main.command()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -31,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+# Real argon2, at a cost that keeps hundreds of test accounts quick to create.
+accounts.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
 REFERENCE_TABLES = {"delegations", "groups", "group_members", "alembic_version"}
 
 
@@ -55,8 +59,9 @@ def fresh_postgres_database(name: str) -> str:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # pragma: no cover - the message is the point
         pytest.fail(
-            f"PostgreSQL is required for the test suite and is not reachable at {admin_url}: {exc}\n"
-            "Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            f"PostgreSQL is required by the test suite and is not reachable at {admin_url}: "
+            f"{exc}\nStart it with: "
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
             pytrace=False,
         )
     finally:
@@ -167,11 +172,22 @@ class World:
         raise KeyError(label)
 
 
-def _person(database: Database, username: str, role: Role, delegation: str | None = None,
-            groups: tuple[str, ...] = ()) -> Actor:
+def _person(
+    database: Database,
+    username: str,
+    role: Role,
+    delegation: str | None = None,
+    groups: tuple[str, ...] = (),
+) -> Actor:
     accounts.create_user(
-        database, actor=None, username=username, display_name=username.title(), role=role,
-        password="correct horse battery", delegation=delegation, groups=groups,
+        database,
+        actor=None,
+        username=username,
+        display_name=username.title(),
+        role=role,
+        password="correct horse battery",
+        delegation=delegation,
+        groups=groups,
     )
     return accounts.actor_for_username(database, username=username)
 
@@ -191,12 +207,23 @@ def world(database: Database) -> World:
         observer=_person(database, "observer", Role.OBSERVER),
     )
     negotiation = documents.create_negotiation(
-        database, actor=secretariat, symbol="GCM/test", title="Test negotiation",
+        database,
+        actor=secretariat,
+        symbol="GCM/test",
+        title="Test negotiation",
         cofacilitators=["MEX", "CHE"],
     )
     document = documents.import_outline(
-        database, actor=secretariat, negotiation_id=negotiation.id,
-        outline=parse_outline(SMALL_RESOLUTION), issued_on=date(2016, 11, 23),
+        database,
+        actor=secretariat,
+        negotiation_id=negotiation.id,
+        outline=parse_outline(SMALL_RESOLUTION),
+        issued_on=date(2016, 11, 23),
     )
-    return World(database=database, secretariat=secretariat, negotiation_id=negotiation.id,
-                 document=document, **people)
+    return World(
+        database=database,
+        secretariat=secretariat,
+        negotiation_id=negotiation.id,
+        document=document,
+        **people,
+    )

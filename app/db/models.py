@@ -4,7 +4,7 @@ rows are added, never rewritten, so any past state can be rebuilt."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -38,7 +38,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Delegation(Base):
@@ -165,7 +165,7 @@ class Provision(Base):
         foreign_keys=[current_version_id], lazy="raise", post_update=True
     )
 
-    __mapper_args__ = {"version_id_col": lock}
+    __mapper_args__: ClassVar = {"version_id_col": lock}
 
     @property
     def label_key(self) -> LabelKey | None:
@@ -232,7 +232,7 @@ class Amendment(Base):
         foreign_keys=[current_wording_id], lazy="raise", post_update=True
     )
 
-    __mapper_args__ = {"version_id_col": lock}
+    __mapper_args__: ClassVar = {"version_id_col": lock}
 
     @property
     def reference(self) -> str:

@@ -29,7 +29,9 @@ CONFLICT_MESSAGE = (
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
         _prepare_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -20,7 +20,7 @@ class AmendmentKind(StrEnum):
     MOVE = "move"
 
     @property
-    def title(self) -> str:
+    def display(self) -> str:
         return _KIND_TITLES[self]
 
 
@@ -87,7 +87,9 @@ class IllegalTransition(Invalid):
     """A decided proposal is part of the record: it cannot be decided again."""
 
 
-def transition(current: AmendmentState, target: AmendmentState, *, reference: str) -> AmendmentState:
+def transition(
+    current: AmendmentState, target: AmendmentState, *, reference: str
+) -> AmendmentState:
     """Return `target` if the move is legal, or refuse with the reason a delegate can read."""
     if target in _LEGAL.get(current, frozenset()):
         return target

@@ -23,7 +23,7 @@ class ProvisionStatus(StrEnum):
         return self in _AGREED
 
     @property
-    def title(self) -> str:
+    def display(self) -> str:
         return _TITLES[self]
 
 
@@ -44,14 +44,14 @@ def status_label(status: ProvisionStatus, reservation: str | None = None) -> str
     """The words printed next to the label: "agreed in informals pending United States"."""
     if status is ProvisionStatus.AGREED_PENDING and reservation:
         return f"agreed in informals pending {reservation}"
-    return status.title
+    return status.display
 
 
 def check_open_for_proposals(status: ProvisionStatus, label: str) -> None:
     """Agreed text is closed: a proposal on it must wait until the co-facilitators reopen it."""
     if status.is_agreed:
         raise Invalid(
-            f"{label or 'This provision'} is {status.title}: it is closed to new proposals "
+            f"{label or 'This provision'} is {status.display}: it is closed to new proposals "
             "unless the co-facilitators reopen it."
         )
 

@@ -30,6 +30,12 @@ TOKEN_PREFIX = "rt_"
 MIN_PASSWORD = 8
 
 
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Tests trade argon2's cost for speed here; production keeps the library's defaults."""
+    global _hasher
+    _hasher = hasher
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -73,8 +79,13 @@ def create_user(
             group = find_group(db, code)
             db.add(GroupAuthorisation(user_id=user.id, group_id=group.id))
         events.record(
-            db, kind="user.created", actor=actor, subject="user", subject_id=user.id,
-            username=username, role=role.value,
+            db,
+            kind="user.created",
+            actor=actor,
+            subject="user",
+            subject_id=user.id,
+            username=username,
+            role=role.value,
         )
         db.flush()
         return _user_view(db, user)

@@ -270,7 +270,9 @@ def take_position(
         tree = load_tree(db, amendment.document_id)
         _require_pending(amendment)
         if actor.delegation_id in {p.delegation_id for p in _active_proponents(db, amendment.id)}:
-            raise Invalid("Your delegation made this proposal; it cannot also support or oppose it.")
+            raise Invalid(
+                "Your delegation made this proposal; it cannot also support or oppose it."
+            )
         position = db.scalar(
             select(Position).where(
                 Position.amendment_id == amendment.id,
@@ -468,7 +470,9 @@ def collisions(views: Sequence[AmendmentView]) -> tuple[Collision, ...]:
     wording = [
         v
         for v in views
-        if v.kind is AmendmentKind.WORDING and v.state is AmendmentState.PENDING and not v.needs_redraft
+        if v.kind is AmendmentKind.WORDING
+        and v.state is AmendmentState.PENDING
+        and not v.needs_redraft
     ]
     found = []
     for i, a in enumerate(wording):
@@ -552,10 +556,14 @@ def _require_proponent(db: Session, actor: Actor, amendment: Amendment) -> list[
 
 def _require_pending(amendment: Amendment) -> None:
     if amendment.state is not AmendmentState.PENDING:
-        raise Invalid(f"Proposal {amendment.reference} is {amendment.state.value}, no longer pending.")
+        raise Invalid(
+            f"Proposal {amendment.reference} is {amendment.state.value}, no longer pending."
+        )
 
 
-def _move_target(tree: DocumentTree, provision: Provision, after_id: int | None) -> Provision | None:
+def _move_target(
+    tree: DocumentTree, provision: Provision, after_id: int | None
+) -> Provision | None:
     if after_id is None:
         return None
     target = tree.by_id(after_id)

@@ -1,4 +1,4 @@
-"""The co-facilitators' use cases: decide proposals, write compromises, settle brackets, mark status.
+"""The co-facilitators' use cases: decide, write compromises, settle brackets, mark status.
 
 Every decision that changes words creates a new ProvisionVersion and carries every other pending
 proposal on that provision onto it (rebase): each either moves onto the new wording or is marked
@@ -77,7 +77,9 @@ def decide(
 
         result: ProvisionVersion | None = None
         if decision is not Decision.REJECT:
-            result = _apply(db, tree, provision, version, amendment, wording, decision, speaker, actor)
+            result = _apply(
+                db, tree, provision, version, amendment, wording, decision, speaker, actor
+            )
         amendment.decided_at = utcnow()
         amendment.decided_by_id = actor.user_id
         amendment.decision_reason = reason
@@ -129,7 +131,13 @@ def _apply(
         else:
             text, spans = wording.text, []
         return new_version(
-            db, tree, provision, text, cause=cause, actor=actor, amendment=amendment,
+            db,
+            tree,
+            provision,
+            text,
+            cause=cause,
+            actor=actor,
+            amendment=amendment,
             attributions=spans,
         )
     if amendment.kind is AmendmentKind.INSERT_AFTER:
@@ -138,8 +146,13 @@ def _apply(
         spans = [[0, len(text), speaker]] if bracket else []
         created = _insert_after(db, tree, provision, amendment)
         first = ProvisionVersion(
-            provision_id=created.id, number=1, text=text, cause=cause,
-            amendment_id=amendment.id, author_id=actor.user_id, attributions=spans,
+            provision_id=created.id,
+            number=1,
+            text=text,
+            cause=cause,
+            amendment_id=amendment.id,
+            author_id=actor.user_id,
+            attributions=spans,
         )
         db.add(first)
         db.flush()
@@ -149,7 +162,13 @@ def _apply(
         if bracket:
             text = bracket_whole(version.text)
             return new_version(
-                db, tree, provision, text, cause=cause, actor=actor, amendment=amendment,
+                db,
+                tree,
+                provision,
+                text,
+                cause=cause,
+                actor=actor,
+                amendment=amendment,
                 attributions=[[0, len(text), speaker]],
                 note=f"proposed for deletion by {speaker}",
             )
@@ -192,7 +211,12 @@ def cf_text(
             amendment.decision_reason = "replaced by the co-facilitators' proposal"
             replaced.append(amendment)
         result = new_version(
-            db, tree, provision, wording, cause="cf_proposal", actor=actor,
+            db,
+            tree,
+            provision,
+            wording,
+            cause="cf_proposal",
+            actor=actor,
             note=(note or "").strip() or None,
         )
         for amendment in replaced:
@@ -200,10 +224,17 @@ def cf_text(
         if provision.status is ProvisionStatus.NOT_DISCUSSED:
             provision.status = ProvisionStatus.OPEN
         events.record(
-            db, kind="provision.cf_proposal", actor=actor, subject="provision",
-            subject_id=provision.id, negotiation_id=tree.document.negotiation_id,
-            document_id=tree.document.id, before_id=version.id, after_id=result.id,
-            provision_id=provision.id, superseded=[a.id for a in replaced],
+            db,
+            kind="provision.cf_proposal",
+            actor=actor,
+            subject="provision",
+            subject_id=provision.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            before_id=version.id,
+            after_id=result.id,
+            provision_id=provision.id,
+            superseded=[a.id for a in replaced],
         )
         return _provision_view(db, provision)
 
@@ -226,10 +257,18 @@ def resolve_brackets(
             raise Invalid(str(exc)) from exc
         result = new_version(db, tree, provision, text, cause="brackets_resolved", actor=actor)
         events.record(
-            db, kind="provision.brackets_resolved", actor=actor, subject="provision",
-            subject_id=provision.id, negotiation_id=tree.document.negotiation_id,
-            document_id=tree.document.id, before_id=version.id, after_id=result.id,
-            provision_id=provision.id, group=group, choice=choice,
+            db,
+            kind="provision.brackets_resolved",
+            actor=actor,
+            subject="provision",
+            subject_id=provision.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            before_id=version.id,
+            after_id=result.id,
+            provision_id=provision.id,
+            group=group,
+            choice=choice,
         )
         return _provision_view(db, provision)
 
@@ -253,10 +292,17 @@ def set_status(
             find_delegation(db, reservation).id if reservation else None
         )
         events.record(
-            db, kind="provision.status", actor=actor, subject="provision",
-            subject_id=provision.id, negotiation_id=tree.document.negotiation_id,
-            document_id=tree.document.id, provision_id=provision.id,
-            before=before.value, after=status.value, reservation=reservation,
+            db,
+            kind="provision.status",
+            actor=actor,
+            subject="provision",
+            subject_id=provision.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            provision_id=provision.id,
+            before=before.value,
+            after=status.value,
+            reservation=reservation,
         )
         return _provision_view(db, provision)
 
@@ -276,9 +322,14 @@ def lift_reservation(database: Database, *, actor: Actor, provision_id: int) -> 
         provision.status = ProvisionStatus.AGREED_AD_REF
         provision.reservation_delegation_id = None
         events.record(
-            db, kind="provision.reservation_lifted", actor=actor, subject="provision",
-            subject_id=provision.id, negotiation_id=tree.document.negotiation_id,
-            document_id=tree.document.id, provision_id=provision.id,
+            db,
+            kind="provision.reservation_lifted",
+            actor=actor,
+            subject="provision",
+            subject_id=provision.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            provision_id=provision.id,
         )
         return _provision_view(db, provision)
 
@@ -396,7 +447,11 @@ def _insert_after(
     ]
     key = key_for_new(tree.document.scheme, nodes, created.id)
     if key is not None:
-        created.label_number, created.label_insert, created.label_alt = key.number, key.insert, key.alt
+        created.label_number, created.label_insert, created.label_alt = (
+            key.number,
+            key.insert,
+            key.alt,
+        )
     return created
 
 
@@ -414,7 +469,9 @@ def _move(db: Session, tree: DocumentTree, provision: Provision, after_id: int |
 
 
 def _open_gap(db: Session, document_id: int, parent_id: int | None, *, after_position: int) -> None:
-    parent = Provision.parent_id.is_(None) if parent_id is None else Provision.parent_id == parent_id
+    parent = (
+        Provision.parent_id.is_(None) if parent_id is None else Provision.parent_id == parent_id
+    )
     db.execute(
         update(Provision)
         .where(Provision.document_id == document_id, parent, Provision.position > after_position)
@@ -440,7 +497,9 @@ def _cf_provision(
     if provision is None:
         raise NotFound(f"There is no provision {provision_id}.")
     tree = load_tree(db, provision.document_id)
-    require_cofacilitator_of(actor, cofacilitator_ids(db, tree.document.negotiation_id), Action.DECIDE)
+    require_cofacilitator_of(
+        actor, cofacilitator_ids(db, tree.document.negotiation_id), Action.DECIDE
+    )
     version = _version(db, provision.current_version_id)
     if expected_version is not None and expected_version != version.number:
         raise Conflict(_stale(tree.describe(provision), expected_version, version.number))
@@ -458,4 +517,3 @@ def _provision_view(db: Session, provision: Provision) -> ProvisionView:
     db.flush()
     tree = load_tree(db, provision.document_id)
     return next(v for v in provision_views(db, tree) if v.id == provision.id)
-

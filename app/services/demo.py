@@ -98,12 +98,18 @@ class _Player:
             self._account(user)
         secretariat = self._first(Role.SECRETARIAT)
         negotiation = documents.create_negotiation(
-            self.database, actor=secretariat, symbol=meta["symbol"], title=meta["title"],
+            self.database,
+            actor=secretariat,
+            symbol=meta["symbol"],
+            title=meta["title"],
             cofacilitators=meta["cofacilitators"],
         )
         document = documents.import_outline(
-            self.database, actor=secretariat, negotiation_id=negotiation.id,
-            outline=parse_outline(demo_text()), revision_name="Elements paper",
+            self.database,
+            actor=secretariat,
+            negotiation_id=negotiation.id,
+            outline=parse_outline(demo_text()),
+            revision_name="Elements paper",
             issued_on=SEED_DATE,
         )
         self.document_id = document.id
@@ -135,14 +141,21 @@ class _Player:
         elif kind is AmendmentKind.MOVE:
             after_id = self._find(step["after"]).id
         view = amendments.propose(
-            self.database, actor=actor, provision_id=target.id, kind=kind, text=text,
-            after_id=after_id, on_behalf_of=step.get("on_behalf_of"),
+            self.database,
+            actor=actor,
+            provision_id=target.id,
+            kind=kind,
+            text=text,
+            after_id=after_id,
+            on_behalf_of=step.get("on_behalf_of"),
             justification=step.get("justification"),
         )
         self.refs[step["ref"]] = view.id
         self.proposals += 0 if view.joined else 1
-        for stance, codes in (("support", step.get("supporters", [])),
-                              ("oppose", step.get("opponents", []))):
+        for stance, codes in (
+            ("support", step.get("supporters", [])),
+            ("oppose", step.get("opponents", [])),
+        ):
             for code in codes:
                 amendments.take_position(
                     self.database, actor=self._delegate(code), amendment_id=view.id, stance=stance
@@ -150,28 +163,40 @@ class _Player:
 
     def _decide(self, step: dict[str, Any]) -> None:
         decisions.decide(
-            self.database, actor=self.cofacilitator, amendment_id=self.refs[step["ref"]],
-            decision=Decision(step["decision"]), reason=step.get("reason"),
+            self.database,
+            actor=self.cofacilitator,
+            amendment_id=self.refs[step["ref"]],
+            decision=Decision(step["decision"]),
+            reason=step.get("reason"),
         )
         self.decisions += 1
 
     def _status(self, step: dict[str, Any]) -> None:
         decisions.set_status(
-            self.database, actor=self.cofacilitator, provision_id=self._find(step["on"]).id,
-            status=ProvisionStatus(step["status"]), reservation=step.get("reservation"),
+            self.database,
+            actor=self.cofacilitator,
+            provision_id=self._find(step["on"]).id,
+            status=ProvisionStatus(step["status"]),
+            reservation=step.get("reservation"),
         )
 
     def _cf_text(self, step: dict[str, Any]) -> None:
         decisions.cf_text(
-            self.database, actor=self.cofacilitator, provision_id=self._find(step["on"]).id,
-            text=step["text"], supersedes=[self.refs[r] for r in step.get("supersedes", [])],
+            self.database,
+            actor=self.cofacilitator,
+            provision_id=self._find(step["on"]).id,
+            text=step["text"],
+            supersedes=[self.refs[r] for r in step.get("supersedes", [])],
         )
         self.decisions += 1
 
     def _revision(self, step: dict[str, Any]) -> None:
         revisions.issue_revision(
-            self.database, actor=self.cofacilitator, document_id=self.document_id,
-            name=step["name"], issued_on=date.fromisoformat(str(step["date"])),
+            self.database,
+            actor=self.cofacilitator,
+            document_id=self.document_id,
+            name=step["name"],
+            issued_on=date.fromisoformat(str(step["date"])),
             renumber_labels=step.get("renumber", True),
         )
         self.revision_names.append(step["name"])
@@ -190,9 +215,14 @@ class _Player:
 
     def _account(self, user: dict[str, Any]) -> Actor:
         accounts.create_user(
-            self.database, actor=None, username=user["username"], display_name=user["name"],
-            role=Role(user["role"]), password=user["password"],
-            delegation=user.get("delegation"), groups=user.get("groups", []),
+            self.database,
+            actor=None,
+            username=user["username"],
+            display_name=user["name"],
+            role=Role(user["role"]),
+            password=user["password"],
+            delegation=user.get("delegation"),
+            groups=user.get("groups", []),
         )
         actor = accounts.actor_for_username(self.database, username=user["username"])
         self.actors[user["username"]] = actor
@@ -204,21 +234,28 @@ class _Player:
     def _delegate(self, code: str, group: str | None = None) -> Actor:
         """The demo account of that delegation, or a delegate created for it (no password)."""
         for actor in self.actors.values():
-            if actor.role is Role.DELEGATE and actor.delegation_code == code:
-                if group is None or self._speaks(actor, group):
-                    return actor
+            same = actor.role is Role.DELEGATE and actor.delegation_code == code
+            if same and (group is None or self._speaks(actor, group)):
+                return actor
         username = f"delegate.{code.lower()}" + (f".{group.lower()}" if group else "")
         if username not in self.actors:
             with self.database.read() as db:
                 exists = db.scalar(select(User.id).where(User.username == username))
             if exists:
-                self.actors[username] = accounts.actor_for_username(self.database, username=username)
+                self.actors[username] = accounts.actor_for_username(
+                    self.database, username=username
+                )
             else:
-                self._account({
-                    "username": username, "name": f"Delegate of {code}", "role": "delegate",
-                    "delegation": code, "groups": [group] if group else [],
-                    "password": secrets.token_urlsafe(24),
-                })
+                self._account(
+                    {
+                        "username": username,
+                        "name": f"Delegate of {code}",
+                        "role": "delegate",
+                        "delegation": code,
+                        "groups": [group] if group else [],
+                        "password": secrets.token_urlsafe(24),
+                    }
+                )
         return self.actors[username]
 
     def _speaks(self, actor: Actor, group: str) -> bool:

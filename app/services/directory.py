@@ -59,7 +59,12 @@ def list_groups(database: Database) -> list[GroupView]:
         ):
             members.setdefault(group_id, []).append(code)
         return [
-            GroupView(id=g.id, code=g.code, name=g.name, short=g.short,
-                      members=tuple(members.get(g.id, ())))
+            GroupView(
+                id=g.id,
+                code=g.code,
+                name=g.name,
+                short=g.short,
+                members=tuple(members.get(g.id, ())),
+            )
             for g in db.scalars(select(Group).order_by(Group.code))
         ]

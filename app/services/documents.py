@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -19,7 +19,6 @@ from app.db.models import (
     User,
 )
 from app.db.session import Database
-from app.domain.amendments import AmendmentState
 from app.domain.errors import Invalid, NotFound
 from app.domain.labels import LabelNode, ProvisionKind, Scheme, renumber
 from app.domain.outline import Outline, OutlineProvision
@@ -65,8 +64,13 @@ def create_negotiation(
                 )
             )
         events.record(
-            db, kind="negotiation.created", actor=actor, subject="negotiation",
-            subject_id=negotiation.id, negotiation_id=negotiation.id, symbol=symbol,
+            db,
+            kind="negotiation.created",
+            actor=actor,
+            subject="negotiation",
+            subject_id=negotiation.id,
+            negotiation_id=negotiation.id,
+            symbol=symbol,
         )
         db.flush()
         return _negotiation_view(db, negotiation)
@@ -136,7 +140,10 @@ def import_outline(
                 provision.label_insert = key.insert
                 provision.label_alt = key.alt
             version = ProvisionVersion(
-                provision_id=provision.id, number=1, text=text, cause="imported",
+                provision_id=provision.id,
+                number=1,
+                text=text,
+                cause="imported",
                 author_id=actor.user_id,
             )
             db.add(version)
@@ -144,10 +151,17 @@ def import_outline(
             provision.current_version_id = version.id
         db.flush()
         tree = build_tree(document, rows)
-        freeze(db, tree, name=revision_name, issued_on=issued_on, renumber_labels=False, actor=actor)
+        freeze(
+            db, tree, name=revision_name, issued_on=issued_on, renumber_labels=False, actor=actor
+        )
         events.record(
-            db, kind="document.imported", actor=actor, subject="document",
-            subject_id=document.id, negotiation_id=negotiation_id, document_id=document.id,
+            db,
+            kind="document.imported",
+            actor=actor,
+            subject="document",
+            subject_id=document.id,
+            negotiation_id=negotiation_id,
+            document_id=document.id,
             provisions=len(rows),
         )
         return DocumentView(
@@ -168,7 +182,9 @@ def _add_provisions(
     created: list[tuple[Provision, str]],
 ) -> None:
     for position, item in enumerate(items):
-        text = clean_wording(item.text, what=f"The {item.kind.replace('_', ' ')} {item.text[:40]!r}")
+        text = clean_wording(
+            item.text, what=f"The {item.kind.replace('_', ' ')} {item.text[:40]!r}"
+        )
         provision = Provision(
             document_id=document.id,
             parent_id=parent.id if parent else None,
@@ -204,9 +220,7 @@ def get_provision(database: Database, *, provision_id: int) -> ProvisionDetail:
             raise NotFound(f"There is no provision {provision_id}.")
         tree = load_tree(db, provision.document_id)
         directory = load_directory(db)
-        view = next(
-            (v for v in provision_views(db, tree, directory) if v.id == provision_id), None
-        )
+        view = next((v for v in provision_views(db, tree, directory) if v.id == provision_id), None)
         if view is None:
             raise NotFound(f"Provision {provision_id} is no longer in the text.")
         versions = db.execute(
@@ -216,9 +230,7 @@ def get_provision(database: Database, *, provision_id: int) -> ProvisionDetail:
             .order_by(ProvisionVersion.number)
         )
         amendments = db.scalars(
-            select(Amendment)
-            .where(Amendment.provision_id == provision_id)
-            .order_by(Amendment.id)
+            select(Amendment).where(Amendment.provision_id == provision_id).order_by(Amendment.id)
         ).all()
         amendment_list = amendment_views(db, amendments, tree=tree, directory=directory)
         return ProvisionDetail(
@@ -282,5 +294,3 @@ def _negotiation_view(db: Session, negotiation: Negotiation) -> NegotiationView:
         cofacilitators=tuple(directory.delegations[i].short for i in cofacs),
         documents=tuple(summaries),
     )
-
-

@@ -63,13 +63,16 @@ def allowed(actor: Actor, action: Action) -> bool:
 def require(actor: Actor, action: Action) -> None:
     if not allowed(actor, action):
         who = " and ".join(sorted(_ROLE_NAMES[r] for r in MATRIX[action]))
-        raise NotAllowed(
-            f"Your role ({actor.role.value}) cannot {_WHAT[action]}; only {who} can."
-        )
+        raise NotAllowed(f"Your role ({actor.role.value}) cannot {_WHAT[action]}; only {who} can.")
 
 
 def require_speaks_for(
-    actor: Actor, *, delegation_id: int, group_id: int | None, delegation_name: str, group_name: str | None
+    actor: Actor,
+    *,
+    delegation_id: int,
+    group_id: int | None,
+    delegation_name: str,
+    group_name: str | None,
 ) -> None:
     """Nobody may speak in another delegation's name, nor for a group without its mandate."""
     if actor.delegation_id != delegation_id:
@@ -78,7 +81,9 @@ def require_speaks_for(
         raise NotAllowed(f"You are not authorised to speak on behalf of {group_name}.")
 
 
-def require_cofacilitator_of(actor: Actor, cofacilitator_ids: Collection[int], action: Action) -> None:
+def require_cofacilitator_of(
+    actor: Actor, cofacilitator_ids: Collection[int], action: Action
+) -> None:
     require(actor, action)
     if actor.delegation_id not in cofacilitator_ids:
         raise NotAllowed("Only the co-facilitators of this negotiation can do this.")

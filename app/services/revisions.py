@@ -57,8 +57,13 @@ def issue_revision(
             db, tree, name=name, issued_on=issued_on, renumber_labels=renumber_labels, actor=actor
         )
         events.record(
-            db, kind="revision.issued", actor=actor, subject="revision", subject_id=revision.id,
-            negotiation_id=tree.document.negotiation_id, document_id=tree.document.id,
+            db,
+            kind="revision.issued",
+            actor=actor,
+            subject="revision",
+            subject_id=revision.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
             name=revision.name,
         )
         return _view(db, revision)
@@ -80,7 +85,9 @@ def freeze(
     if len(name) > MAX_NAME:
         raise Invalid(f"A revision name is at most {MAX_NAME} characters.")
     document = tree.document
-    if db.scalar(select(Revision.id).where(Revision.document_id == document.id, Revision.name == name)):
+    if db.scalar(
+        select(Revision.id).where(Revision.document_id == document.id, Revision.name == name)
+    ):
         raise Invalid(f"This document already has a revision named {name!r}.")
     last = db.scalar(select(func.max(Revision.seq)).where(Revision.document_id == document.id))
     seq = 0 if last is None else last + 1
@@ -193,8 +200,13 @@ def _view(db: Session, revision: Revision, *, entries: bool = True) -> RevisionV
 
 def _nodes(tree: DocumentTree) -> list[LabelNode]:
     return [
-        LabelNode(id=p.id, kind=p.kind, parent_id=p.parent_id, key=p.label_key,
-                  deleted=p.deleted or _has_deleted_ancestor(tree, p))
+        LabelNode(
+            id=p.id,
+            kind=p.kind,
+            parent_id=p.parent_id,
+            key=p.label_key,
+            deleted=p.deleted or _has_deleted_ancestor(tree, p),
+        )
         for p in tree.order
     ]
 
@@ -219,5 +231,6 @@ def _reservation_names(db: Session, provisions: list[Provision]) -> dict[int, st
     ids = {p.reservation_delegation_id for p in provisions if p.reservation_delegation_id}
     if not ids:
         return {}
-    return dict(db.execute(select(Delegation.id, Delegation.short).where(Delegation.id.in_(ids))).all())
-
+    return dict(
+        db.execute(select(Delegation.id, Delegation.short).where(Delegation.id.in_(ids))).all()
+    )

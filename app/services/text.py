@@ -57,9 +57,7 @@ class DocumentTree:
         raise NotFound(f"There is no provision {provision_id} in this document.")
 
     def siblings(self, parent_id: int | None) -> list[Provision]:
-        return sorted(
-            (p for p in self.order if p.parent_id == parent_id), key=lambda p: p.position
-        )
+        return sorted((p for p in self.order if p.parent_id == parent_id), key=lambda p: p.position)
 
     def label(self, provision_id: int) -> str:
         return self.labels.get(provision_id, "")
@@ -101,9 +99,7 @@ def build_tree(document: Document, rows: Iterable[Provision]) -> DocumentTree:
         depth[provision.id] = level
         stack.extend((c, level + 1) for c in reversed(children[provision.id]))
     nodes = [
-        LabelNode(
-            id=p.id, kind=p.kind, parent_id=p.parent_id, key=p.label_key, deleted=p.deleted
-        )
+        LabelNode(id=p.id, kind=p.kind, parent_id=p.parent_id, key=p.label_key, deleted=p.deleted)
         for p in order
     ]
     return DocumentTree(document, order, depth, format_labels(document.scheme, nodes))
@@ -181,7 +177,9 @@ def provision_views(
     versions = (
         {
             v.id: v
-            for v in db.scalars(select(ProvisionVersion).where(ProvisionVersion.id.in_(version_ids)))
+            for v in db.scalars(
+                select(ProvisionVersion).where(ProvisionVersion.id.in_(version_ids))
+            )
         }
         if version_ids
         else {}
@@ -198,7 +196,11 @@ def provision_views(
                     select(Delegation.id, Delegation.short).where(Delegation.id.in_(reservations))
                 ).all()
             )
-    return [view_of(p, versions[p.current_version_id], tree, counts, shorts) for p in tree.order if p.current_version_id]
+    return [
+        view_of(p, versions[p.current_version_id], tree, counts, shorts)
+        for p in tree.order
+        if p.current_version_id
+    ]
 
 
 def view_of(

@@ -27,23 +27,30 @@ def status_of(error: DomainError) -> int:
 def _kind(error: DomainError) -> str:
     for kind in STATUS:
         if isinstance(error, kind):
-            return kind.__name__.lower().replace("notallowed", "forbidden").replace(
-                "notauthenticated", "unauthenticated"
-            ).replace("notfound", "not_found")
+            return (
+                kind.__name__.lower()
+                .replace("notallowed", "forbidden")
+                .replace("notauthenticated", "unauthenticated")
+                .replace("notfound", "not_found")
+            )
     return "error"
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"error": _kind(exc), "message": exc.message}, status_code=status_of(exc))
+        return JSONResponse(
+            {"error": _kind(exc), "message": exc.message}, status_code=status_of(exc)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
+            problems.append(
+                f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "")
+            )
         return JSONResponse(
             {"error": "invalid", "message": "The request is not valid: " + "; ".join(problems)},
             status_code=422,

@@ -17,8 +17,9 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient]:
-    app = create_app(Settings(secret_key="test-secret", database_url=world.database.url),
-                     database=world.database)
+    app = create_app(
+        Settings(secret_key="test-secret", database_url=world.database.url), database=world.database
+    )
     with TestClient(app) as c:
         yield c
 
@@ -32,8 +33,10 @@ def sign_in(client: TestClient, username: str) -> TestClient:
 def test_sign_in_and_refusals(client: TestClient) -> None:
     r = client.get("/api/v1/me")
     assert r.status_code == 401
-    assert r.json() == {"error": "unauthenticated",
-                        "message": "Sign in, or send a personal API token, to use Rolltext."}
+    assert r.json() == {
+        "error": "unauthenticated",
+        "message": "Sign in, or send a personal API token, to use Rolltext.",
+    }
     r = client.post("/api/v1/session", json={"username": "usa", "password": "wrong password"})
     assert r.status_code == 401
     assert r.json()["message"] == "Unknown username or wrong password."
@@ -74,7 +77,9 @@ def test_reading_the_text(client: TestClient, world: World) -> None:
     assert detail["provision"]["text"] == OP1
     assert detail["versions"][0]["cause"] == "imported"
     assert client.get("/api/v1/documents/9999").json() == {
-        "error": "not_found", "message": "There is no document 9999."}
+        "error": "not_found",
+        "message": "There is no document 9999.",
+    }
     assert len(client.get("/api/v1/delegations").json()) == 196
     groups = {g["code"]: g for g in client.get("/api/v1/groups").json()}
     assert "CHN" in groups["G77"]["members"]
@@ -88,9 +93,16 @@ def test_reading_the_text(client: TestClient, world: World) -> None:
 def test_propose_support_decide_issue_a_revision(client: TestClient, world: World) -> None:
     op1 = world.provision("OP1")
     sign_in(client, "eu")
-    r = client.post("/api/v1/amendments", json={
-        "provision_id": op1, "text": OP1.replace("in 2018", "in the second half of 2018"),
-        "on_behalf_of": "EU", "justification": "Time to prepare.", "expected_version": 1})
+    r = client.post(
+        "/api/v1/amendments",
+        json={
+            "provision_id": op1,
+            "text": OP1.replace("in 2018", "in the second half of 2018"),
+            "on_behalf_of": "EU",
+            "justification": "Time to prepare.",
+            "expected_version": 1,
+        },
+    )
     assert r.status_code == 201, r.text
     proposal = r.json()
     assert proposal["proponents"] == ["EU"]
@@ -103,20 +115,26 @@ def test_propose_support_decide_issue_a_revision(client: TestClient, world: Worl
     r = client.post(f"/api/v1/amendments/{proposal['id']}/decision", json={"decision": "accept"})
     assert r.status_code == 403, r.text
     assert r.json()["message"] == (
-        "Your role (delegate) cannot decide on proposals; only co-facilitators can.")
+        "Your role (delegate) cannot decide on proposals; only co-facilitators can."
+    )
     client.delete("/api/v1/session")
 
     sign_in(client, "cofac.mexico")
-    r = client.post(f"/api/v1/amendments/{proposal['id']}/decision",
-                    json={"decision": "accept", "expected_version": 1})
+    r = client.post(
+        f"/api/v1/amendments/{proposal['id']}/decision",
+        json={"decision": "accept", "expected_version": 1},
+    )
     assert r.status_code == 200 and r.json()["state"] == "accepted"
-    r = client.post(f"/api/v1/amendments/{proposal['id']}/decision",
-                    json={"decision": "reject", "reason": "x"})
+    r = client.post(
+        f"/api/v1/amendments/{proposal['id']}/decision", json={"decision": "reject", "reason": "x"}
+    )
     assert r.status_code == 422
     assert r.json()["message"] == (
-        f"Proposal A-{proposal['id']} is already accepted; it cannot be rejected.")
-    r = client.post(f"/api/v1/provisions/{op1}/status",
-                    json={"status": "agreed_ad_ref", "expected_version": 1})
+        f"Proposal A-{proposal['id']} is already accepted; it cannot be rejected."
+    )
+    r = client.post(
+        f"/api/v1/provisions/{op1}/status", json={"status": "agreed_ad_ref", "expected_version": 1}
+    )
     assert r.status_code == 409
     assert "you had version 1, it is now version 2" in r.json()["message"]
     r = client.post(f"/api/v1/provisions/{op1}/status", json={"status": "agreed_ad_ref"})
@@ -124,8 +142,9 @@ def test_propose_support_decide_issue_a_revision(client: TestClient, world: Worl
     doc = world.document.id
     preview = client.get(f"/api/v1/documents/{doc}/renumbering").json()
     assert preview == {}
-    r = client.post(f"/api/v1/documents/{doc}/revisions",
-                    json={"name": "Rev.1", "issued_on": "2016-12-15"})
+    r = client.post(
+        f"/api/v1/documents/{doc}/revisions", json={"name": "Rev.1", "issued_on": "2016-12-15"}
+    )
     assert r.status_code == 201 and r.json()["seq"] == 1
     client.delete("/api/v1/session")
 
@@ -133,19 +152,25 @@ def test_propose_support_decide_issue_a_revision(client: TestClient, world: Worl
     r = client.post("/api/v1/amendments", json={"provision_id": op1, "kind": "delete"})
     assert r.status_code == 422
     assert r.json()["message"] == (
-        "OP1 is agreed ad ref: it is closed to new proposals unless the co-facilitators reopen it.")
+        "OP1 is agreed ad ref: it is closed to new proposals unless the co-facilitators reopen it."
+    )
 
 
 def test_redraft_withdraw_cf_text_and_brackets(client: TestClient, world: World) -> None:
     op1 = world.provision("OP1")
     sign_in(client, "usa")
-    a = client.post("/api/v1/amendments", json={
-        "provision_id": op1, "text": OP1.replace("to convene", "to hold")}).json()
-    r = client.post(f"/api/v1/amendments/{a['id']}/redraft",
-                    json={"text": OP1.replace("to convene", "to organise")})
+    a = client.post(
+        "/api/v1/amendments",
+        json={"provision_id": op1, "text": OP1.replace("to convene", "to hold")},
+    ).json()
+    r = client.post(
+        f"/api/v1/amendments/{a['id']}/redraft",
+        json={"text": OP1.replace("to convene", "to organise")},
+    )
     assert r.json()["proposed_text"] == OP1.replace("to convene", "to organise")
-    b = client.post("/api/v1/amendments", json={
-        "provision_id": op1, "text": OP1.replace("2018", "2019")}).json()
+    b = client.post(
+        "/api/v1/amendments", json={"provision_id": op1, "text": OP1.replace("2018", "2019")}
+    ).json()
     assert client.post(f"/api/v1/amendments/{b['id']}/withdraw").json()["state"] == "withdrawn"
     full = client.get(f"/api/v1/amendments/{a['id']}").json()
     assert [w["reason"] for w in full["wordings"]] == ["proposed", "revised"]
@@ -182,19 +207,37 @@ def test_secretariat_manages_users_and_imports(client: TestClient, world: World)
     sign_in(client, "secretariat")
     users = client.get("/api/v1/users").json()
     assert {"usa", "eu", "cofac.mexico"} <= {u["username"] for u in users}
-    r = client.post("/api/v1/users", json={"username": "brazil", "display_name": "Ana",
-                                           "role": "delegate", "password": "long enough pw",
-                                           "delegation": "BRA"})
+    r = client.post(
+        "/api/v1/users",
+        json={
+            "username": "brazil",
+            "display_name": "Ana",
+            "role": "delegate",
+            "password": "long enough pw",
+            "delegation": "BRA",
+        },
+    )
     assert r.status_code == 201 and r.json()["delegation"] == "BRA"
-    r = client.post("/api/v1/users", json={"username": "brazil", "display_name": "Ana",
-                                           "role": "delegate", "password": "long enough pw",
-                                           "delegation": "BRA"})
+    r = client.post(
+        "/api/v1/users",
+        json={
+            "username": "brazil",
+            "display_name": "Ana",
+            "role": "delegate",
+            "password": "long enough pw",
+            "delegation": "BRA",
+        },
+    )
     assert r.status_code == 422 and r.json()["message"] == "The username 'brazil' is taken."
-    r = client.post("/api/v1/negotiations", json={"symbol": "X/1", "title": "Another",
-                                                  "cofacilitators": ["NOR"]})
+    r = client.post(
+        "/api/v1/negotiations",
+        json={"symbol": "X/1", "title": "Another", "cofacilitators": ["NOR"]},
+    )
     assert r.status_code == 201
-    r = client.post(f"/api/v1/negotiations/{r.json()['id']}/documents",
-                    json={"text": "# Draft\n\nA paragraph.\n\n- a bullet\n"})
+    r = client.post(
+        f"/api/v1/negotiations/{r.json()['id']}/documents",
+        json={"text": "# Draft\n\nA paragraph.\n\n- a bullet\n"},
+    )
     assert r.status_code == 201
     assert [p["kind"] for p in r.json()["provisions"]] == ["paragraph", "list_item"]
     r = client.post(f"/api/v1/negotiations/{world.negotiation_id}/documents", json={"text": ""})

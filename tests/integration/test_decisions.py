@@ -20,31 +20,48 @@ OP1 = "Decides to convene an intergovernmental conference on international migra
 
 
 def propose(world: World, actor, label: str, text: str | None = None, **kw):  # type: ignore[no-untyped-def]
-    return amendments.propose(world.database, actor=actor, provision_id=world.provision(label),
-                              kind=kw.pop("kind", AmendmentKind.WORDING), text=text, **kw)
+    return amendments.propose(
+        world.database,
+        actor=actor,
+        provision_id=world.provision(label),
+        kind=kw.pop("kind", AmendmentKind.WORDING),
+        text=text,
+        **kw,
+    )
 
 
 def test_accept_makes_a_new_version_and_rebases_the_others(world: World) -> None:
     a = propose(world, world.usa, "OP1", OP1.replace("to convene", "to hold"))
     b = propose(world, world.eu, "OP1", OP1.replace("in 2018", "in the second half of 2018"))
     c = propose(world, world.russia, "OP1", OP1.replace("to convene", "to organise"))
-    decisions.decide(world.database, actor=world.mexico, amendment_id=a.id,
-                     decision=Decision.ACCEPT, expected_version=1)
+    decisions.decide(
+        world.database,
+        actor=world.mexico,
+        amendment_id=a.id,
+        decision=Decision.ACCEPT,
+        expected_version=1,
+    )
     assert world.text("OP1") == OP1.replace("to convene", "to hold")
     b2 = amendments.get_amendment(world.database, amendment_id=b.id)
     assert b2.state is AmendmentState.PENDING and not b2.needs_redraft
     assert b2.base_version == 2
     assert b2.proposed_text == OP1.replace("to convene", "to hold").replace(
-        "in 2018", "in the second half of 2018")
+        "in 2018", "in the second half of 2018"
+    )
     assert [w.reason for w in b2.wordings] == ["proposed", "rebased"]
     c2 = amendments.get_amendment(world.database, amendment_id=c.id)
     assert c2.needs_redraft and "convene" in (c2.redraft_reason or "")
     assert c2.base_version == 1  # still on the wording it was written on
     with pytest.raises(Invalid, match="must redraft it first"):
-        decisions.decide(world.database, actor=world.mexico, amendment_id=c.id,
-                         decision=Decision.ACCEPT)
-    amendments.revise(world.database, actor=world.russia, amendment_id=c.id,
-                      text=OP1.replace("to convene", "to hold, in Morocco,"))
+        decisions.decide(
+            world.database, actor=world.mexico, amendment_id=c.id, decision=Decision.ACCEPT
+        )
+    amendments.revise(
+        world.database,
+        actor=world.russia,
+        amendment_id=c.id,
+        text=OP1.replace("to convene", "to hold, in Morocco,"),
+    )
     c3 = amendments.get_amendment(world.database, amendment_id=c.id)
     assert not c3.needs_redraft and c3.base_version == 2
 
@@ -59,10 +76,16 @@ def test_collisions_are_reported(world: World) -> None:
 
 
 def test_bracket_puts_alternatives_in_the_text_with_attribution(world: World) -> None:
-    a = propose(world, world.eu, "OP1", OP1.replace("in 2018", "in the second half of 2018"),
-                on_behalf_of="EU")
-    decisions.decide(world.database, actor=world.switzerland, amendment_id=a.id,
-                     decision=Decision.BRACKET)
+    a = propose(
+        world,
+        world.eu,
+        "OP1",
+        OP1.replace("in 2018", "in the second half of 2018"),
+        on_behalf_of="EU",
+    )
+    decisions.decide(
+        world.database, actor=world.switzerland, amendment_id=a.id, decision=Decision.BRACKET
+    )
     text = world.text("OP1")
     assert "[" in text and "second half of" in text
     detail = documents.get_provision(world.database, provision_id=world.provision("OP1"))
@@ -72,8 +95,9 @@ def test_bracket_puts_alternatives_in_the_text_with_attribution(world: World) ->
     start, end, _ = latest.attributions[0]
     assert text[start] == "[" and text[end - 1] == "]"
     # the co-facilitators later settle the passage by keeping the new alternative
-    decisions.resolve_brackets(world.database, actor=world.mexico,
-                               provision_id=world.provision("OP1"), group=0, choice=0)
+    decisions.resolve_brackets(
+        world.database, actor=world.mexico, provision_id=world.provision("OP1"), group=0, choice=0
+    )
     assert "[" not in world.text("OP1")
     assert world.text("OP1") == OP1.replace("in 2018", "in the second half of 2018")
 
@@ -81,13 +105,20 @@ def test_bracket_puts_alternatives_in_the_text_with_attribution(world: World) ->
 def test_reject_needs_a_reason_and_decided_is_final(world: World) -> None:
     a = propose(world, world.usa, "OP1", OP1 + " Yes.")
     with pytest.raises(Invalid, match="Say why"):
-        decisions.decide(world.database, actor=world.mexico, amendment_id=a.id,
-                         decision=Decision.REJECT)
-    decisions.decide(world.database, actor=world.mexico, amendment_id=a.id,
-                     decision=Decision.REJECT, reason="Out of scope.")
+        decisions.decide(
+            world.database, actor=world.mexico, amendment_id=a.id, decision=Decision.REJECT
+        )
+    decisions.decide(
+        world.database,
+        actor=world.mexico,
+        amendment_id=a.id,
+        decision=Decision.REJECT,
+        reason="Out of scope.",
+    )
     with pytest.raises(Invalid, match=f"A-{a.id} is already rejected; it cannot be accepted"):
-        decisions.decide(world.database, actor=world.mexico, amendment_id=a.id,
-                         decision=Decision.ACCEPT)
+        decisions.decide(
+            world.database, actor=world.mexico, amendment_id=a.id, decision=Decision.ACCEPT
+        )
     assert world.text("OP1") == OP1
 
 
@@ -95,80 +126,149 @@ def test_only_this_negotiations_cofacilitators_decide(world: World) -> None:
     a = propose(world, world.usa, "OP1", OP1 + " Yes.")
     for actor in (world.usa, world.secretariat, world.stakeholder, world.observer):
         with pytest.raises(NotAllowed):
-            decisions.decide(world.database, actor=actor, amendment_id=a.id,
-                             decision=Decision.ACCEPT)
+            decisions.decide(
+                world.database, actor=actor, amendment_id=a.id, decision=Decision.ACCEPT
+            )
     with pytest.raises(Conflict, match="you had version 7"):
-        decisions.decide(world.database, actor=world.mexico, amendment_id=a.id,
-                         decision=Decision.ACCEPT, expected_version=7)
-    assert amendments.get_amendment(world.database, amendment_id=a.id).state is AmendmentState.PENDING
+        decisions.decide(
+            world.database,
+            actor=world.mexico,
+            amendment_id=a.id,
+            decision=Decision.ACCEPT,
+            expected_version=7,
+        )
+    assert (
+        amendments.get_amendment(world.database, amendment_id=a.id).state is AmendmentState.PENDING
+    )
 
 
 def test_new_provision_gets_bis_then_ter_and_deleted_keeps_its_label(world: World) -> None:
-    x = propose(world, world.egypt, "OP1", "Decides also to hold regional consultations;",
-                kind=AmendmentKind.INSERT_AFTER, on_behalf_of="G77")
-    y = propose(world, world.eu, "OP1", "Stresses the whole-of-society approach;",
-                kind=AmendmentKind.INSERT_AFTER)
+    x = propose(
+        world,
+        world.egypt,
+        "OP1",
+        "Decides also to hold regional consultations;",
+        kind=AmendmentKind.INSERT_AFTER,
+        on_behalf_of="G77",
+    )
+    y = propose(
+        world,
+        world.eu,
+        "OP1",
+        "Stresses the whole-of-society approach;",
+        kind=AmendmentKind.INSERT_AFTER,
+    )
     d = propose(world, world.usa, "OP3", kind=AmendmentKind.DELETE)
     for amendment in (x, y, d):
-        decisions.decide(world.database, actor=world.mexico, amendment_id=amendment.id,
-                         decision=Decision.ACCEPT)
+        decisions.decide(
+            world.database, actor=world.mexico, amendment_id=amendment.id, decision=Decision.ACCEPT
+        )
     text = documents.get_document(world.database, document_id=world.document.id)
     labels = [(p.label, p.deleted) for p in text.provisions]
-    assert labels == [("PP1", False), ("PP2", False), ("OP1", False), ("OP1 ter", False),
-                      ("OP1 bis", False), ("OP2", False), ("OP2 (a)", False), ("OP2 (b)", False),
-                      ("OP3", True)]
+    assert labels == [
+        ("PP1", False),
+        ("PP2", False),
+        ("OP1", False),
+        ("OP1 ter", False),
+        ("OP1 bis", False),
+        ("OP2", False),
+        ("OP2 (a)", False),
+        ("OP2 (b)", False),
+        ("OP3", True),
+    ]
     new = next(p for p in text.provisions if p.label == "OP1 bis")
     assert new.kind is ProvisionKind.OPERATIVE and new.text.startswith("Decides also")
     # the revision renumbers densely, drops the deleted OP3 and records the map
-    rev = revisions.issue_revision(world.database, actor=world.mexico,
-                                   document_id=world.document.id, name="Rev.1",
-                                   issued_on=date(2016, 12, 15))
+    rev = revisions.issue_revision(
+        world.database,
+        actor=world.mexico,
+        document_id=world.document.id,
+        name="Rev.1",
+        issued_on=date(2016, 12, 15),
+    )
     assert rev.label_map["OP1 ter"] == "OP2" and rev.label_map["OP1 bis"] == "OP3"
     assert rev.label_map["OP2"] == "OP4" and rev.label_map["OP3"] == ""
     assert [e.label for e in rev.entries] == [
-        "PP1", "PP2", "OP1", "OP2", "OP3", "OP4", "OP4 (a)", "OP4 (b)"]
+        "PP1",
+        "PP2",
+        "OP1",
+        "OP2",
+        "OP3",
+        "OP4",
+        "OP4 (a)",
+        "OP4 (b)",
+    ]
     after = documents.get_document(world.database, document_id=world.document.id)
     assert [p.label for p in after.provisions] == [e.label for e in rev.entries]
 
 
 def test_bracketed_new_provision_and_deletion(world: World) -> None:
-    x = propose(world, world.egypt, "OP2 (b)", "to take into account remittances;",
-                kind=AmendmentKind.INSERT_AFTER, on_behalf_of="G77")
+    x = propose(
+        world,
+        world.egypt,
+        "OP2 (b)",
+        "to take into account remittances;",
+        kind=AmendmentKind.INSERT_AFTER,
+        on_behalf_of="G77",
+    )
     d = propose(world, world.usa, "OP3", kind=AmendmentKind.DELETE)
-    decisions.decide(world.database, actor=world.mexico, amendment_id=x.id,
-                     decision=Decision.BRACKET)
-    decisions.decide(world.database, actor=world.mexico, amendment_id=d.id,
-                     decision=Decision.BRACKET)
+    decisions.decide(
+        world.database, actor=world.mexico, amendment_id=x.id, decision=Decision.BRACKET
+    )
+    decisions.decide(
+        world.database, actor=world.mexico, amendment_id=d.id, decision=Decision.BRACKET
+    )
     assert world.text("OP2 (b bis)") == "[to take into account remittances;]"
     assert world.text("OP3").startswith("[Invites") and world.text("OP3").endswith("]")
 
 
 def test_move_keeps_label_until_revision(world: World) -> None:
-    m = propose(world, world.norway, "OP3", kind=AmendmentKind.MOVE,
-                after_id=world.provision("OP1"))
-    decisions.decide(world.database, actor=world.mexico, amendment_id=m.id,
-                     decision=Decision.ACCEPT)
+    m = propose(
+        world, world.norway, "OP3", kind=AmendmentKind.MOVE, after_id=world.provision("OP1")
+    )
+    decisions.decide(
+        world.database, actor=world.mexico, amendment_id=m.id, decision=Decision.ACCEPT
+    )
     text = documents.get_document(world.database, document_id=world.document.id)
     assert [p.label for p in text.provisions] == [
-        "PP1", "PP2", "OP1", "OP3", "OP2", "OP2 (a)", "OP2 (b)"]
+        "PP1",
+        "PP2",
+        "OP1",
+        "OP3",
+        "OP2",
+        "OP2 (a)",
+        "OP2 (b)",
+    ]
     with pytest.raises(Invalid, match="cannot be bracketed"):
-        m2 = propose(world, world.norway, "OP1", kind=AmendmentKind.MOVE,
-                     after_id=world.provision("OP2"))
-        decisions.decide(world.database, actor=world.mexico, amendment_id=m2.id,
-                         decision=Decision.BRACKET)
+        m2 = propose(
+            world, world.norway, "OP1", kind=AmendmentKind.MOVE, after_id=world.provision("OP2")
+        )
+        decisions.decide(
+            world.database, actor=world.mexico, amendment_id=m2.id, decision=Decision.BRACKET
+        )
 
 
 def test_cf_text_supersedes_and_rebases(world: World) -> None:
     a = propose(world, world.usa, "OP1", OP1.replace("to convene", "to hold"))
     b = propose(world, world.russia, "OP1", OP1.replace("to convene", "to organise"))
     c = propose(world, world.eu, "OP1", OP1.replace("in 2018", "in the second half of 2018"))
-    decisions.cf_text(world.database, actor=world.mexico, provision_id=world.provision("OP1"),
-                      text=OP1.replace("to convene", "to hold"), supersedes=[a.id, b.id],
-                      expected_version=1)
-    states = {v.id: v.state for v in amendments.list_amendments(
-        world.database, document_id=world.document.id)}
-    assert states == {a.id: AmendmentState.SUPERSEDED, b.id: AmendmentState.SUPERSEDED,
-                      c.id: AmendmentState.PENDING}
+    decisions.cf_text(
+        world.database,
+        actor=world.mexico,
+        provision_id=world.provision("OP1"),
+        text=OP1.replace("to convene", "to hold"),
+        supersedes=[a.id, b.id],
+        expected_version=1,
+    )
+    states = {
+        v.id: v.state
+        for v in amendments.list_amendments(world.database, document_id=world.document.id)
+    }
+    assert states == {
+        a.id: AmendmentState.SUPERSEDED,
+        b.id: AmendmentState.SUPERSEDED,
+        c.id: AmendmentState.PENDING,
+    }
     detail = documents.get_provision(world.database, provision_id=world.provision("OP1"))
     assert detail.versions[-1].cause == "cf_proposal"
 
@@ -176,10 +276,19 @@ def test_cf_text_supersedes_and_rebases(world: World) -> None:
 def test_status_and_reservation(world: World) -> None:
     op3 = world.provision("OP3")
     with pytest.raises(Invalid, match="needs the delegation"):
-        decisions.set_status(world.database, actor=world.mexico, provision_id=op3,
-                             status=ProvisionStatus.AGREED_PENDING)
-    view = decisions.set_status(world.database, actor=world.mexico, provision_id=op3,
-                                status=ProvisionStatus.AGREED_PENDING, reservation="USA")
+        decisions.set_status(
+            world.database,
+            actor=world.mexico,
+            provision_id=op3,
+            status=ProvisionStatus.AGREED_PENDING,
+        )
+    view = decisions.set_status(
+        world.database,
+        actor=world.mexico,
+        provision_id=op3,
+        status=ProvisionStatus.AGREED_PENDING,
+        reservation="USA",
+    )
     assert view.status_label == "agreed in informals pending United States"
     with pytest.raises(NotAllowed):
         decisions.lift_reservation(world.database, actor=world.russia, provision_id=op3)
@@ -190,26 +299,36 @@ def test_status_and_reservation(world: World) -> None:
 def test_any_revision_can_be_rebuilt_exactly(world: World) -> None:
     zero = revisions.get_revision(world.database, document_id=world.document.id, ref="0")
     a = propose(world, world.usa, "OP1", OP1.replace("to convene", "to hold"))
-    decisions.decide(world.database, actor=world.mexico, amendment_id=a.id,
-                     decision=Decision.ACCEPT)
-    revisions.issue_revision(world.database, actor=world.mexico, document_id=world.document.id,
-                             name="Rev.1", issued_on=date(2016, 12, 15))
-    again = revisions.get_revision(world.database, document_id=world.document.id,
-                                   ref="Zero draft")
+    decisions.decide(
+        world.database, actor=world.mexico, amendment_id=a.id, decision=Decision.ACCEPT
+    )
+    revisions.issue_revision(
+        world.database,
+        actor=world.mexico,
+        document_id=world.document.id,
+        name="Rev.1",
+        issued_on=date(2016, 12, 15),
+    )
+    again = revisions.get_revision(world.database, document_id=world.document.id, ref="Zero draft")
     assert again.entries == zero.entries
     assert next(e.text for e in again.entries if e.label == "OP1") == OP1
     rev1 = revisions.get_revision(world.database, document_id=world.document.id, ref="Rev.1")
     assert next(e.text for e in rev1.entries if e.label == "OP1").startswith("Decides to hold")
     with pytest.raises(Invalid, match="already has a revision named"):
-        revisions.issue_revision(world.database, actor=world.mexico,
-                                 document_id=world.document.id, name="Rev.1",
-                                 issued_on=date(2016, 12, 16))
+        revisions.issue_revision(
+            world.database,
+            actor=world.mexico,
+            document_id=world.document.id,
+            name="Rev.1",
+            issued_on=date(2016, 12, 16),
+        )
 
 
 def test_every_change_is_in_the_event_log(world: World) -> None:
     a = propose(world, world.usa, "OP1", OP1.replace("to convene", "to hold"))
-    decisions.decide(world.database, actor=world.mexico, amendment_id=a.id,
-                     decision=Decision.ACCEPT)
+    decisions.decide(
+        world.database, actor=world.mexico, amendment_id=a.id, decision=Decision.ACCEPT
+    )
     with world.database.read() as db:
         kinds = db.scalars(select(Event.kind).order_by(Event.id)).all()
         accepted = db.scalar(select(Event).where(Event.kind == "amendment.accepted"))
@@ -223,7 +342,7 @@ def test_every_change_is_in_the_event_log(world: World) -> None:
 
 
 def test_two_cofacilitators_deciding_at_once_leave_one_history(world: World) -> None:
-    """Both race to decide on OP1: one wins, the other gets a clear conflict, nothing half-written."""
+    """Both decide on OP1 at once: one wins, the other gets a clear conflict, nothing half-done."""
     a = propose(world, world.usa, "OP1", OP1.replace("to convene", "to hold"))
     b = propose(world, world.eu, "OP1", OP1.replace("in 2018", "in 2019"))
     barrier = threading.Barrier(2)
@@ -232,14 +351,21 @@ def test_two_cofacilitators_deciding_at_once_leave_one_history(world: World) -> 
     def run(name: str, actor, amendment_id: int) -> None:  # type: ignore[no-untyped-def]
         barrier.wait()
         try:
-            decisions.decide(world.database, actor=actor, amendment_id=amendment_id,
-                             decision=Decision.ACCEPT, expected_version=1)
+            decisions.decide(
+                world.database,
+                actor=actor,
+                amendment_id=amendment_id,
+                decision=Decision.ACCEPT,
+                expected_version=1,
+            )
             outcomes[name] = "ok"
         except Conflict as exc:
             outcomes[name] = exc
 
-    threads = [threading.Thread(target=run, args=("mx", world.mexico, a.id)),
-               threading.Thread(target=run, args=("ch", world.switzerland, b.id))]
+    threads = [
+        threading.Thread(target=run, args=("mx", world.mexico, a.id)),
+        threading.Thread(target=run, args=("ch", world.switzerland, b.id)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -248,12 +374,18 @@ def test_two_cofacilitators_deciding_at_once_leave_one_history(world: World) -> 
     loser = next(o for o in outcomes.values() if isinstance(o, Conflict))
     assert "changed" in loser.message
     with world.database.read() as db:
-        numbers = db.scalars(select(ProvisionVersion.number).where(
-            ProvisionVersion.provision_id == world.provision("OP1"))).all()
-        accepted = db.scalar(select(func.count()).select_from(Event).where(
-            Event.kind == "amendment.accepted"))
+        numbers = db.scalars(
+            select(ProvisionVersion.number).where(
+                ProvisionVersion.provision_id == world.provision("OP1")
+            )
+        ).all()
+        accepted = db.scalar(
+            select(func.count()).select_from(Event).where(Event.kind == "amendment.accepted")
+        )
     assert sorted(numbers) == [1, 2]
     assert accepted == 1
-    states = sorted(v.state.value for v in amendments.list_amendments(
-        world.database, document_id=world.document.id))
+    states = sorted(
+        v.state.value
+        for v in amendments.list_amendments(world.database, document_id=world.document.id)
+    )
     assert states == ["accepted", "pending"]

@@ -22,9 +22,13 @@ def test_imported_text_has_labels_versions_and_a_zero_draft(world: World) -> Non
 
 def test_propose_wording_stores_word_diff(world: World) -> None:
     view = amendments.propose(
-        world.database, actor=world.eu, provision_id=world.provision("OP1"),
-        kind=AmendmentKind.WORDING, text=OP1.replace("in 2018", "in the second half of 2018"),
-        on_behalf_of="EU", justification="Time to prepare.",
+        world.database,
+        actor=world.eu,
+        provision_id=world.provision("OP1"),
+        kind=AmendmentKind.WORDING,
+        text=OP1.replace("in 2018", "in the second half of 2018"),
+        on_behalf_of="EU",
+        justification="Time to prepare.",
     )
     assert view.state is AmendmentState.PENDING
     assert view.proponents == ("EU",)
@@ -36,16 +40,30 @@ def test_propose_wording_stores_word_diff(world: World) -> None:
 
 def test_same_wording_twice_joins_as_co_proponent(world: World) -> None:
     text = OP1.replace("in 2018", "in 2018, in New York")
-    first = amendments.propose(world.database, actor=world.usa, provision_id=world.provision("OP1"),
-                               kind=AmendmentKind.WORDING, text=text)
-    second = amendments.propose(world.database, actor=world.russia,
-                                provision_id=world.provision("OP1"), kind=AmendmentKind.WORDING,
-                                text=text)
+    first = amendments.propose(
+        world.database,
+        actor=world.usa,
+        provision_id=world.provision("OP1"),
+        kind=AmendmentKind.WORDING,
+        text=text,
+    )
+    second = amendments.propose(
+        world.database,
+        actor=world.russia,
+        provision_id=world.provision("OP1"),
+        kind=AmendmentKind.WORDING,
+        text=text,
+    )
     assert second.id == first.id and second.joined
     assert second.proponents == ("United States", "Russian Federation")
     with pytest.raises(Invalid, match="already made this proposal"):
-        amendments.propose(world.database, actor=world.usa, provision_id=world.provision("OP1"),
-                           kind=AmendmentKind.WORDING, text=text)
+        amendments.propose(
+            world.database,
+            actor=world.usa,
+            provision_id=world.provision("OP1"),
+            kind=AmendmentKind.WORDING,
+            text=text,
+        )
     listed = amendments.list_amendments(world.database, document_id=world.document.id)
     assert len(listed) == 1
 
@@ -53,52 +71,95 @@ def test_same_wording_twice_joins_as_co_proponent(world: World) -> None:
 def test_refusals(world: World) -> None:
     op1 = world.provision("OP1")
     with pytest.raises(Invalid, match="same as the current text"):
-        amendments.propose(world.database, actor=world.usa, provision_id=op1,
-                           kind=AmendmentKind.WORDING, text=OP1)
+        amendments.propose(
+            world.database, actor=world.usa, provision_id=op1, kind=AmendmentKind.WORDING, text=OP1
+        )
     with pytest.raises(Invalid, match="unbalanced brackets"):
-        amendments.propose(world.database, actor=world.usa, provision_id=op1,
-                           kind=AmendmentKind.WORDING, text=OP1 + " [in New York")
+        amendments.propose(
+            world.database,
+            actor=world.usa,
+            provision_id=op1,
+            kind=AmendmentKind.WORDING,
+            text=OP1 + " [in New York",
+        )
     with pytest.raises(NotAllowed, match="not authorised to speak on behalf of G77"):
-        amendments.propose(world.database, actor=world.usa, provision_id=op1,
-                           kind=AmendmentKind.WORDING, text=OP1 + " x", on_behalf_of="G77")
+        amendments.propose(
+            world.database,
+            actor=world.usa,
+            provision_id=op1,
+            kind=AmendmentKind.WORDING,
+            text=OP1 + " x",
+            on_behalf_of="G77",
+        )
     with pytest.raises(NotAllowed, match="in the name of NOR"):
-        amendments.propose(world.database, actor=world.usa, provision_id=op1,
-                           kind=AmendmentKind.WORDING, text=OP1 + " x", delegation="NOR")
+        amendments.propose(
+            world.database,
+            actor=world.usa,
+            provision_id=op1,
+            kind=AmendmentKind.WORDING,
+            text=OP1 + " x",
+            delegation="NOR",
+        )
     for outsider in (world.stakeholder, world.observer, world.secretariat, world.mexico):
         with pytest.raises(NotAllowed, match="cannot make proposals"):
-            amendments.propose(world.database, actor=outsider, provision_id=op1,
-                               kind=AmendmentKind.WORDING, text=OP1 + " x")
+            amendments.propose(
+                world.database,
+                actor=outsider,
+                provision_id=op1,
+                kind=AmendmentKind.WORDING,
+                text=OP1 + " x",
+            )
     with pytest.raises(Conflict, match="you had version 3, it is now version 1"):
-        amendments.propose(world.database, actor=world.usa, provision_id=op1,
-                           kind=AmendmentKind.WORDING, text=OP1 + " x", expected_version=3)
+        amendments.propose(
+            world.database,
+            actor=world.usa,
+            provision_id=op1,
+            kind=AmendmentKind.WORDING,
+            text=OP1 + " x",
+            expected_version=3,
+        )
     assert amendments.list_amendments(world.database, document_id=world.document.id) == []
 
 
 def test_agreed_provision_refuses_proposals_until_reopened(world: World) -> None:
     op3 = world.provision("OP3")
-    decisions.set_status(world.database, actor=world.mexico, provision_id=op3,
-                         status=ProvisionStatus.AGREED_AD_REF)
+    decisions.set_status(
+        world.database, actor=world.mexico, provision_id=op3, status=ProvisionStatus.AGREED_AD_REF
+    )
     with pytest.raises(Invalid, match="OP3 is agreed ad ref: it is closed to new proposals"):
-        amendments.propose(world.database, actor=world.usa, provision_id=op3,
-                           kind=AmendmentKind.DELETE)
-    decisions.set_status(world.database, actor=world.mexico, provision_id=op3,
-                         status=ProvisionStatus.OPEN)
-    view = amendments.propose(world.database, actor=world.usa, provision_id=op3,
-                              kind=AmendmentKind.DELETE)
+        amendments.propose(
+            world.database, actor=world.usa, provision_id=op3, kind=AmendmentKind.DELETE
+        )
+    decisions.set_status(
+        world.database, actor=world.mexico, provision_id=op3, status=ProvisionStatus.OPEN
+    )
+    view = amendments.propose(
+        world.database, actor=world.usa, provision_id=op3, kind=AmendmentKind.DELETE
+    )
     assert view.kind is AmendmentKind.DELETE
 
 
 def test_redraft_keeps_the_chain_of_wordings(world: World) -> None:
     op1 = world.provision("OP1")
-    view = amendments.propose(world.database, actor=world.norway, provision_id=op1,
-                              kind=AmendmentKind.WORDING, text=OP1.replace("2018", "2019"))
-    amendments.revise(world.database, actor=world.norway, amendment_id=view.id,
-                      text=OP1.replace("2018", "2018 or 2019"))
+    view = amendments.propose(
+        world.database,
+        actor=world.norway,
+        provision_id=op1,
+        kind=AmendmentKind.WORDING,
+        text=OP1.replace("2018", "2019"),
+    )
+    amendments.revise(
+        world.database,
+        actor=world.norway,
+        amendment_id=view.id,
+        text=OP1.replace("2018", "2018 or 2019"),
+    )
     with pytest.raises(NotAllowed, match="Only the proponents"):
         amendments.revise(world.database, actor=world.usa, amendment_id=view.id, text=OP1 + " x")
     full = amendments.get_amendment(world.database, amendment_id=view.id)
     assert [w.text for w in full.wordings] == [
-        OP1.replace("2018", "2019"), OP1.replace("2018", "2018 or 2019")
+        OP1.replace("2018", "2019"),
+        OP1.replace("2018", "2018 or 2019"),
     ]
     assert [w.reason for w in full.wordings] == ["proposed", "revised"]
     assert full.proposed_text == OP1.replace("2018", "2018 or 2019")
@@ -106,43 +167,54 @@ def test_redraft_keeps_the_chain_of_wordings(world: World) -> None:
 
 def test_support_oppose_and_withdraw(world: World) -> None:
     op1 = world.provision("OP1")
-    view = amendments.propose(world.database, actor=world.egypt, provision_id=op1,
-                              kind=AmendmentKind.WORDING, on_behalf_of="G77",
-                              text=OP1.replace("migration", "migration and development"))
+    view = amendments.propose(
+        world.database,
+        actor=world.egypt,
+        provision_id=op1,
+        kind=AmendmentKind.WORDING,
+        on_behalf_of="G77",
+        text=OP1.replace("migration", "migration and development"),
+    )
     assert view.proponents == ("G77 and China",)
-    amendments.take_position(world.database, actor=world.norway, amendment_id=view.id,
-                             stance="support")
-    amendments.take_position(world.database, actor=world.usa, amendment_id=view.id,
-                             stance="oppose")
-    view = amendments.take_position(world.database, actor=world.russia, amendment_id=view.id,
-                                    stance="support")
+    amendments.take_position(
+        world.database, actor=world.norway, amendment_id=view.id, stance="support"
+    )
+    amendments.take_position(world.database, actor=world.usa, amendment_id=view.id, stance="oppose")
+    view = amendments.take_position(
+        world.database, actor=world.russia, amendment_id=view.id, stance="support"
+    )
     assert view.supporters == ("Norway", "Russian Federation")
     assert view.opponents == ("United States",)
     assert view.attribution == (
         "G77 and China; supported by Norway, Russian Federation; opposed by United States"
     )
-    view = amendments.take_position(world.database, actor=world.usa, amendment_id=view.id,
-                                    stance=None)
+    view = amendments.take_position(
+        world.database, actor=world.usa, amendment_id=view.id, stance=None
+    )
     assert view.opponents == ()
     with pytest.raises(Invalid, match="cannot also support"):
-        amendments.take_position(world.database, actor=world.egypt, amendment_id=view.id,
-                                 stance="support")
+        amendments.take_position(
+            world.database, actor=world.egypt, amendment_id=view.id, stance="support"
+        )
     with pytest.raises(NotAllowed, match="Only the proponents"):
         amendments.withdraw(world.database, actor=world.norway, amendment_id=view.id)
     view = amendments.withdraw(world.database, actor=world.egypt, amendment_id=view.id)
     assert view.state is AmendmentState.WITHDRAWN
     with pytest.raises(Invalid, match="withdrawn, no longer pending"):
-        amendments.take_position(world.database, actor=world.norway, amendment_id=view.id,
-                                 stance="support")
+        amendments.take_position(
+            world.database, actor=world.norway, amendment_id=view.id, stance="support"
+        )
 
 
 def test_a_co_proponent_withdrawing_leaves_the_proposal_to_the_others(world: World) -> None:
     op1 = world.provision("OP1")
     text = OP1.replace("in 2018", "in Morocco in 2018")
-    view = amendments.propose(world.database, actor=world.usa, provision_id=op1,
-                              kind=AmendmentKind.WORDING, text=text)
-    amendments.propose(world.database, actor=world.norway, provision_id=op1,
-                       kind=AmendmentKind.WORDING, text=text)
+    view = amendments.propose(
+        world.database, actor=world.usa, provision_id=op1, kind=AmendmentKind.WORDING, text=text
+    )
+    amendments.propose(
+        world.database, actor=world.norway, provision_id=op1, kind=AmendmentKind.WORDING, text=text
+    )
     view = amendments.withdraw(world.database, actor=world.usa, amendment_id=view.id)
     assert view.state is AmendmentState.PENDING
     assert view.proponents == ("Norway",)
@@ -150,14 +222,32 @@ def test_a_co_proponent_withdrawing_leaves_the_proposal_to_the_others(world: Wor
 
 def test_filters(world: World) -> None:
     op1, op3 = world.provision("OP1"), world.provision("OP3")
-    a = amendments.propose(world.database, actor=world.usa, provision_id=op1,
-                           kind=AmendmentKind.WORDING, text=OP1 + " Yes.")
-    amendments.propose(world.database, actor=world.eu, provision_id=op3,
-                       kind=AmendmentKind.DELETE, on_behalf_of="EU")
-    decisions.decide(world.database, actor=world.mexico, amendment_id=a.id,
-                     decision=Decision.REJECT, reason="No support.")
-    by = lambda **kw: [v.id for v in amendments.list_amendments(  # noqa: E731
-        world.database, document_id=world.document.id, **kw)]
+    a = amendments.propose(
+        world.database,
+        actor=world.usa,
+        provision_id=op1,
+        kind=AmendmentKind.WORDING,
+        text=OP1 + " Yes.",
+    )
+    amendments.propose(
+        world.database,
+        actor=world.eu,
+        provision_id=op3,
+        kind=AmendmentKind.DELETE,
+        on_behalf_of="EU",
+    )
+    decisions.decide(
+        world.database,
+        actor=world.mexico,
+        amendment_id=a.id,
+        decision=Decision.REJECT,
+        reason="No support.",
+    )
+
+    def by(**kw: object) -> list[int]:
+        listed = amendments.list_amendments(world.database, document_id=world.document.id, **kw)  # type: ignore[arg-type]
+        return [v.id for v in listed]
+
     assert len(by()) == 2
     assert by(provision_id=op1) == [a.id]
     assert by(delegation="USA") == [a.id]

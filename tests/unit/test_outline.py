@@ -579,7 +579,7 @@ def _render_items(items: tuple[OutlineProvision, ...], lines: list[str], *, inde
         _render_items(item.children, lines, indent=indent + 2)
 
 
-@settings(max_examples=300)
+@settings(max_examples=60, deadline=None)
 @given(_PLAIN | _RESOLUTION)
 def test_rendered_outline_reads_back_the_same(outline: Outline) -> None:
     assert parse_outline(render(outline)) == outline

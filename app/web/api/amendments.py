@@ -25,17 +25,29 @@ def list_amendments(
     offset: int = Query(default=0, ge=0),
 ) -> list[AmendmentView]:
     return amendments.list_amendments(
-        database, document_id=document_id, provision_id=provision_id, delegation=delegation,
-        state=state, limit=limit, offset=offset,
+        database,
+        document_id=document_id,
+        provision_id=provision_id,
+        delegation=delegation,
+        state=state,
+        limit=limit,
+        offset=offset,
     )
 
 
 @router.post("/amendments", status_code=201, summary="Propose (or join the same proposal)")
 def propose(body: NewProposal, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
     return amendments.propose(
-        database, actor=actor, provision_id=body.provision_id, kind=body.kind, text=body.text,
-        after_id=body.after_id, new_kind=body.new_kind, on_behalf_of=body.on_behalf_of,
-        delegation=body.delegation, justification=body.justification,
+        database,
+        actor=actor,
+        provision_id=body.provision_id,
+        kind=body.kind,
+        text=body.text,
+        after_id=body.after_id,
+        new_kind=body.new_kind,
+        on_behalf_of=body.on_behalf_of,
+        delegation=body.delegation,
+        justification=body.justification,
         expected_version=body.expected_version,
     )
 
@@ -46,9 +58,14 @@ def get_amendment(amendment_id: int, actor: ActorDep, database: DatabaseDep) -> 
 
 
 @router.post("/amendments/{amendment_id}/redraft", summary="The proponent revises its wording")
-def redraft(amendment_id: int, body: Redraft, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
+def redraft(
+    amendment_id: int, body: Redraft, actor: ActorDep, database: DatabaseDep
+) -> AmendmentView:
     return amendments.revise(
-        database, actor=actor, amendment_id=amendment_id, text=body.text,
+        database,
+        actor=actor,
+        amendment_id=amendment_id,
+        text=body.text,
         justification=body.justification,
     )
 
@@ -59,7 +76,9 @@ def withdraw(amendment_id: int, actor: ActorDep, database: DatabaseDep) -> Amend
 
 
 @router.post("/amendments/{amendment_id}/position", summary="Support, oppose, or take it back")
-def position(amendment_id: int, body: Stance, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
+def position(
+    amendment_id: int, body: Stance, actor: ActorDep, database: DatabaseDep
+) -> AmendmentView:
     return amendments.take_position(
         database, actor=actor, amendment_id=amendment_id, stance=body.stance
     )
@@ -70,6 +89,10 @@ def decide(
     amendment_id: int, body: DecisionBody, actor: ActorDep, database: DatabaseDep
 ) -> AmendmentView:
     return decisions.decide(
-        database, actor=actor, amendment_id=amendment_id, decision=body.decision,
-        expected_version=body.expected_version, reason=body.reason,
+        database,
+        actor=actor,
+        amendment_id=amendment_id,
+        decision=body.decision,
+        expected_version=body.expected_version,
+        reason=body.reason,
     )

@@ -23,10 +23,17 @@ def get_provision(provision_id: int, actor: ActorDep, database: DatabaseDep) -> 
 
 
 @router.post("/provisions/{provision_id}/cf-text", summary="Co-facilitators' own wording")
-def cf_text(provision_id: int, body: CfText, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
+def cf_text(
+    provision_id: int, body: CfText, actor: ActorDep, database: DatabaseDep
+) -> ProvisionView:
     return decisions.cf_text(
-        database, actor=actor, provision_id=provision_id, text=body.text,
-        expected_version=body.expected_version, supersedes=body.supersedes, note=body.note,
+        database,
+        actor=actor,
+        provision_id=provision_id,
+        text=body.text,
+        expected_version=body.expected_version,
+        supersedes=body.supersedes,
+        note=body.note,
     )
 
 
@@ -35,7 +42,11 @@ def resolve_brackets(
     provision_id: int, body: ResolveBrackets, actor: ActorDep, database: DatabaseDep
 ) -> ProvisionView:
     return decisions.resolve_brackets(
-        database, actor=actor, provision_id=provision_id, group=body.group, choice=body.choice,
+        database,
+        actor=actor,
+        provision_id=provision_id,
+        group=body.group,
+        choice=body.choice,
         expected_version=body.expected_version,
     )
 
@@ -45,8 +56,12 @@ def set_status(
     provision_id: int, body: StatusBody, actor: ActorDep, database: DatabaseDep
 ) -> ProvisionView:
     return decisions.set_status(
-        database, actor=actor, provision_id=provision_id, status=body.status,
-        reservation=body.reservation, expected_version=body.expected_version,
+        database,
+        actor=actor,
+        provision_id=provision_id,
+        status=body.status,
+        reservation=body.reservation,
+        expected_version=body.expected_version,
     )
 
 
@@ -60,14 +75,22 @@ def list_revisions(document_id: int, actor: ActorDep, database: DatabaseDep) -> 
     return revisions.list_revisions(database, document_id=document_id)
 
 
-@router.get("/documents/{document_id}/revisions/{ref}", tags=["revisions"],
-            summary="A revision by number (0, 1…) or name (Rev.1)")
-def get_revision(document_id: int, ref: str, actor: ActorDep, database: DatabaseDep) -> RevisionView:
+@router.get(
+    "/documents/{document_id}/revisions/{ref}",
+    tags=["revisions"],
+    summary="A revision by number (0, 1…) or name (Rev.1)",
+)
+def get_revision(
+    document_id: int, ref: str, actor: ActorDep, database: DatabaseDep
+) -> RevisionView:
     return revisions.get_revision(database, document_id=document_id, ref=ref)
 
 
-@router.get("/documents/{document_id}/renumbering", tags=["revisions"],
-            summary="Preview: old label → new label if a revision renumbered now")
+@router.get(
+    "/documents/{document_id}/renumbering",
+    tags=["revisions"],
+    summary="Preview: old label → new label if a revision renumbered now",
+)
 def preview_renumbering(document_id: int, actor: ActorDep, database: DatabaseDep) -> dict[str, str]:
     return revisions.preview_renumbering(database, document_id=document_id)
 
@@ -77,6 +100,10 @@ def issue_revision(
     document_id: int, body: NewRevision, actor: ActorDep, database: DatabaseDep
 ) -> RevisionView:
     return revisions.issue_revision(
-        database, actor=actor, document_id=document_id, name=body.name,
-        issued_on=body.issued_on, renumber_labels=body.renumber,
+        database,
+        actor=actor,
+        document_id=document_id,
+        name=body.name,
+        issued_on=body.issued_on,
+        renumber_labels=body.renumber,
     )

@@ -33,7 +33,10 @@ def create_negotiation(
     body: NewNegotiation, actor: ActorDep, database: DatabaseDep
 ) -> NegotiationView:
     return documents.create_negotiation(
-        database, actor=actor, symbol=body.symbol, title=body.title,
+        database,
+        actor=actor,
+        symbol=body.symbol,
+        title=body.title,
         cofacilitators=body.cofacilitators,
     )
 
@@ -43,8 +46,11 @@ def get_negotiation(negotiation_id: int, actor: ActorDep, database: DatabaseDep)
     return documents.get_negotiation(database, negotiation_id=negotiation_id)
 
 
-@router.post("/negotiations/{negotiation_id}/documents", status_code=201,
-             summary="Import a draft from a plain-text / Markdown outline")
+@router.post(
+    "/negotiations/{negotiation_id}/documents",
+    status_code=201,
+    summary="Import a draft from a plain-text / Markdown outline",
+)
 def import_document(
     negotiation_id: int, body: ImportText, actor: ActorDep, database: DatabaseDep
 ) -> DocumentView:
@@ -53,8 +59,12 @@ def import_document(
     except OutlineError as exc:
         raise Invalid(str(exc)) from exc
     return documents.import_outline(
-        database, actor=actor, negotiation_id=negotiation_id, outline=outline,
-        revision_name=body.revision_name, issued_on=body.issued_on or date.today(),
+        database,
+        actor=actor,
+        negotiation_id=negotiation_id,
+        outline=outline,
+        revision_name=body.revision_name,
+        issued_on=body.issued_on or date.today(),
     )
 
 
@@ -77,6 +87,12 @@ def list_users(actor: ActorDep, database: DatabaseDep) -> list[UserView]:
 @router.post("/users", status_code=201, tags=["accounts"])
 def create_user(body: NewUser, actor: ActorDep, database: DatabaseDep) -> UserView:
     return accounts.create_user(
-        database, actor=actor, username=body.username, display_name=body.display_name,
-        role=body.role, password=body.password, delegation=body.delegation, groups=body.groups,
+        database,
+        actor=actor,
+        username=body.username,
+        display_name=body.display_name,
+        role=body.role,
+        password=body.password,
+        delegation=body.delegation,
+        groups=body.groups,
     )
