@@ -158,10 +158,11 @@ def revisions(document_id: int, ref: str | None) -> None:
     click.echo(f"{revision.name} ({revision.issued_on})\n")
     for entry in revision.entries:
         click.echo(f"{'  ' * entry.depth}{entry.label + '  ' if entry.label else ''}{entry.text}")
-    if revision.label_map:
-        click.echo("\nRenumbering:")
-        for old, new in revision.label_map.items():
-            click.echo(f"  {old} → {new or '(deleted)'}")
+    changed = {old: new for old, new in revision.label_map.items() if old != new}
+    if changed:
+        click.echo("\nRenumbered:")
+        for old, new in changed.items():
+            click.echo(f"  {old} → {new or '(left the text)'}")
 
 
 def run() -> None:

@@ -16,7 +16,7 @@ from app.domain.amendments import AmendmentKind, AmendmentState, Decision, trans
 from app.domain.brackets import bracket_change, bracket_whole, resolve
 from app.domain.diff import NeedsRedraft, rebase
 from app.domain.errors import Conflict, Invalid, NotFound
-from app.domain.labels import LabelNode, key_for_new
+from app.domain.labels import LabelNode, key_for_alternative, key_for_new
 from app.domain.provisions import ProvisionStatus, check_status_change
 from app.domain.roles import Actor
 from app.services import events
@@ -271,6 +271,109 @@ def resolve_brackets(
             choice=choice,
         )
         return _provision_view(db, provision)
+
+
+def cf_alternative(
+    database: Database,
+    *,
+    actor: Actor,
+    provision_id: int,
+    text: str,
+    note: str | None = None,
+) -> ProvisionView:
+    """Table a whole-paragraph alternative ("OP6 alt"), after the paragraph's other alternatives."""
+    with database.write() as db:
+        provision, tree, _ = _cf_provision(db, actor, provision_id, None)
+        key = provision.label_key
+        if key is None:
+            raise Invalid(
+                f"{tree.describe(provision)} has no label, so it cannot have an alternative."
+            )
+        wording = clean_wording(text, what="The alternative wording")
+        family = _alternatives(tree, provision)
+        last = max(family, key=lambda p: p.position)
+        siblings = [p.label_key for p in tree.order if p.label_key and _same_class(p, provision)]
+        alt = key_for_alternative(key, siblings)
+        _open_gap(db, provision.document_id, provision.parent_id, after_position=last.position)
+        created = Provision(
+            document_id=provision.document_id,
+            parent_id=provision.parent_id,
+            position=last.position + 1,
+            kind=provision.kind,
+            label_number=alt.number,
+            label_insert=alt.insert,
+            label_alt=alt.alt,
+            status=ProvisionStatus.OPEN,
+        )
+        db.add(created)
+        db.flush()
+        first = ProvisionVersion(
+            provision_id=created.id,
+            number=1,
+            text=wording,
+            cause="cf_alternative",
+            author_id=actor.user_id,
+            note=(note or "").strip() or None,
+        )
+        db.add(first)
+        db.flush()
+        created.current_version_id = first.id
+        events.record(
+            db,
+            kind="provision.alternative",
+            actor=actor,
+            subject="provision",
+            subject_id=created.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            provision_id=created.id,
+            alternative_to=provision.id,
+        )
+        return _provision_view(db, created)
+
+
+def choose_alternative(database: Database, *, actor: Actor, provision_id: int) -> ProvisionView:
+    """Keep this wording of a paragraph; its other alternatives are deleted from the text."""
+    with database.write() as db:
+        provision, tree, _ = _cf_provision(db, actor, provision_id, None)
+        others = [
+            p for p in _alternatives(tree, provision) if p.id != provision.id and not p.deleted
+        ]
+        if not others:
+            raise Invalid(f"{tree.describe(provision)} has no alternative to choose from.")
+        for other in others:
+            for p in _subtree(tree, other):
+                p.deleted = True
+                _flag_pending(db, p.id, exclude=0, reason="another alternative was chosen")
+        events.record(
+            db,
+            kind="provision.alternative_chosen",
+            actor=actor,
+            subject="provision",
+            subject_id=provision.id,
+            negotiation_id=tree.document.negotiation_id,
+            document_id=tree.document.id,
+            provision_id=provision.id,
+            dropped=[o.id for o in others],
+        )
+        return _provision_view(db, provision)
+
+
+def _same_class(a: Provision, b: Provision) -> bool:
+    return a.kind == b.kind and a.parent_id == b.parent_id
+
+
+def _alternatives(tree: DocumentTree, provision: Provision) -> list[Provision]:
+    """The paragraph and its alternatives: same place, same number, any "alt"."""
+    key = provision.label_key
+    return [
+        p
+        for p in tree.order
+        if _same_class(p, provision)
+        and p.label_key is not None
+        and key is not None
+        and (p.label_key.number, p.label_key.insert) == (key.number, key.insert)
+    ]
 
 
 def set_status(

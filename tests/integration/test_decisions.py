@@ -389,3 +389,37 @@ def test_two_cofacilitators_deciding_at_once_leave_one_history(world: World) -> 
         for v in amendments.list_amendments(world.database, document_id=world.document.id)
     )
     assert states == ["accepted", "pending"]
+
+
+def test_whole_paragraph_alternatives(world: World) -> None:
+    op1 = world.provision("OP1")
+    alt = decisions.cf_alternative(
+        world.database,
+        actor=world.mexico,
+        provision_id=op1,
+        text="Decides to hold a high-level meeting in 2018;",
+    )
+    alt2 = decisions.cf_alternative(
+        world.database,
+        actor=world.mexico,
+        provision_id=op1,
+        text="Decides to consider the matter further;",
+    )
+    assert (alt.label, alt2.label) == ("OP1 alt", "OP1 alt 2")
+    text = documents.get_document(world.database, document_id=world.document.id)
+    assert [p.label for p in text.provisions][2:6] == ["OP1", "OP1 alt", "OP1 alt 2", "OP2"]
+    decisions.choose_alternative(world.database, actor=world.mexico, provision_id=alt.id)
+    text = documents.get_document(world.database, document_id=world.document.id)
+    deleted = {p.label for p in text.provisions if p.deleted}
+    assert deleted == {"OP1", "OP1 alt 2"}
+    rev = revisions.issue_revision(
+        world.database,
+        actor=world.mexico,
+        document_id=world.document.id,
+        name="Rev.1",
+        issued_on=date(2016, 12, 15),
+    )
+    assert [e.label for e in rev.entries][2:4] == ["OP1", "OP2"]
+    assert rev.entries[2].text == "Decides to hold a high-level meeting in 2018;"
+    with pytest.raises(NotAllowed):
+        decisions.cf_alternative(world.database, actor=world.usa, provision_id=alt.id, text="x y")

@@ -37,6 +37,24 @@ def cf_text(
     )
 
 
+@router.post(
+    "/provisions/{provision_id}/alternatives",
+    status_code=201,
+    summary="Table a whole-paragraph alternative (OP6 alt)",
+)
+def cf_alternative(
+    provision_id: int, body: CfText, actor: ActorDep, database: DatabaseDep
+) -> ProvisionView:
+    return decisions.cf_alternative(
+        database, actor=actor, provision_id=provision_id, text=body.text, note=body.note
+    )
+
+
+@router.post("/provisions/{provision_id}/choose", summary="Keep this alternative, drop the others")
+def choose_alternative(provision_id: int, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
+    return decisions.choose_alternative(database, actor=actor, provision_id=provision_id)
+
+
 @router.post("/provisions/{provision_id}/resolve-brackets", summary="Keep one alternative")
 def resolve_brackets(
     provision_id: int, body: ResolveBrackets, actor: ActorDep, database: DatabaseDep
