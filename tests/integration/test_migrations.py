@@ -1,4 +1,4 @@
-"""Every migration is reversible: upgrade, downgrade to nothing, upgrade again, on both databases."""
+"""Every migration is reversible: upgrade, downgrade to nothing, upgrade again, on both DBs."""
 
 from __future__ import annotations
 
