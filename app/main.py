@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.config import Settings, get_settings
 from app.db.session import Database
-from app.web import errors
+from app.web import errors, pages
 from app.web.api import amendments, auth, documents, negotiations
 
 API = "/api/v1"
@@ -37,9 +36,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for module in (auth, negotiations, documents, amendments):
         app.include_router(module.router, prefix=API)
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    pages.install(app)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:
