@@ -143,6 +143,42 @@ def import_text(
 
 @main.command()
 @click.argument("document_id", type=int)
+@click.option(
+    "--kind",
+    type=click.Choice(["clean", "compilation", "tracked", "comparison", "amendment-list"]),
+    default="clean",
+    show_default=True,
+)
+@click.option("--revision", help="Revision number or name (default: the rolling text).")
+@click.option("--against", help="For a comparison: the earlier revision.")
+@click.option("--unattributed", is_flag=True, help="Compilation without proponents' names.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export(
+    document_id: int,
+    kind: str,
+    revision: str | None,
+    against: str | None,
+    unattributed: bool,
+    output: Path | None,
+) -> None:
+    """Write a Word file for circulation."""
+    from app.services.exports import ExportKind, export_document
+
+    file = export_document(
+        _database(),
+        document_id=document_id,
+        kind=ExportKind(kind),
+        revision=revision,
+        against=against,
+        attributed=not unattributed,
+    )
+    target = output or Path(file.filename)
+    target.write_bytes(file.content)
+    click.echo(f"Wrote {target} ({len(file.content):,} bytes).")
+
+
+@main.command()
+@click.argument("document_id", type=int)
 @click.option("--show", "ref", default=None, help="Print one revision (number or name).")
 def revisions(document_id: int, ref: str | None) -> None:
     """List the revisions of a document, or print one."""

@@ -66,7 +66,7 @@ def issue_revision(
             document_id=tree.document.id,
             name=revision.name,
         )
-        return _view(db, revision)
+        return revision_view(db, revision)
 
 
 def freeze(
@@ -145,7 +145,7 @@ def list_revisions(database: Database, *, document_id: int) -> list[RevisionView
         rows = db.scalars(
             select(Revision).where(Revision.document_id == document_id).order_by(Revision.seq)
         ).all()
-        return [_view(db, r, entries=False) for r in rows]
+        return [revision_view(db, r, entries=False) for r in rows]
 
 
 def get_revision(database: Database, *, document_id: int, ref: str) -> RevisionView:
@@ -159,10 +159,10 @@ def get_revision(database: Database, *, document_id: int, ref: str) -> RevisionV
         revision = db.scalar(query)
         if revision is None:
             raise NotFound(f"This document has no revision {ref!r}.")
-        return _view(db, revision)
+        return revision_view(db, revision)
 
 
-def _view(db: Session, revision: Revision, *, entries: bool = True) -> RevisionView:
+def revision_view(db: Session, revision: Revision, *, entries: bool = True) -> RevisionView:
     rows: tuple[RevisionEntryView, ...] = ()
     if entries:
         pairs = db.execute(
