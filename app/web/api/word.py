@@ -32,10 +32,12 @@ def export(
     against: str | None = Query(default=None, description="comparison: the earlier revision"),
     attributed: bool = Query(default=True, description="compilation: name the proponents"),
 ) -> Response:
+    from app.services import exports  # the Word layer loads only when a file is asked for
+
     file = exports.export_document(
         database,
         document_id=document_id,
-        kind=kind,
+        kind=exports.ExportKind(kind),
         revision=revision,
         against=against,
         attributed=attributed,
