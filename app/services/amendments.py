@@ -585,24 +585,25 @@ def _same_proposal(
     text: str | None,
     move_after_id: int | None,
 ) -> Amendment | None:
-    candidates = db.scalars(
-        select(Amendment).where(
-            Amendment.provision_id == provision.id,
-            Amendment.kind == kind,
-            Amendment.state == AmendmentState.PENDING,
+    """The pending proposal that says exactly the same thing, if any (one query)."""
+    query = select(Amendment).where(
+        Amendment.provision_id == provision.id,
+        Amendment.kind == kind,
+        Amendment.state == AmendmentState.PENDING,
+    )
+    if kind is AmendmentKind.MOVE:
+        query = query.where(
+            Amendment.move_after_id.is_(None)
+            if move_after_id is None
+            else Amendment.move_after_id == move_after_id
         )
-    ).all()
-    for candidate in candidates:
-        if kind is AmendmentKind.DELETE:
-            return candidate
-        if kind is AmendmentKind.MOVE and candidate.move_after_id == move_after_id:
-            return candidate
-        if kind in (AmendmentKind.WORDING, AmendmentKind.INSERT_AFTER):
-            wording = _wording(db, candidate)
-            same_base = kind is AmendmentKind.INSERT_AFTER or wording.base_version_id == version_id
-            if same_base and wording.text == text:
-                return candidate
-    return None
+    elif kind in (AmendmentKind.WORDING, AmendmentKind.INSERT_AFTER):
+        query = query.join(
+            AmendmentWording, Amendment.current_wording_id == AmendmentWording.id
+        ).where(AmendmentWording.text == text)
+        if kind is AmendmentKind.WORDING:
+            query = query.where(AmendmentWording.base_version_id == version_id)
+    return db.scalars(query.order_by(Amendment.id).limit(1)).first()
 
 
 def _join(

@@ -58,7 +58,13 @@ def decide(
         amendment.state = transition(
             amendment.state, decision.outcome, reference=amendment.reference
         )
-        provision = tree.by_id(amendment.provision_id)
+        provision = db.get(Provision, amendment.provision_id)
+        assert provision is not None
+        if provision.removed_in_revision_id is not None and decision is not Decision.REJECT:
+            raise Invalid(
+                f"The provision {amendment.reference} was made on has left the text; "
+                "the proposal can only be rejected."
+            )
         version = _version(db, provision.current_version_id)
         if expected_version is not None and expected_version != version.number:
             raise Conflict(_stale(tree.describe(provision), expected_version, version.number))
@@ -480,41 +486,54 @@ def _rebase_pending(
     *,
     exclude: int | None,
 ) -> None:
-    pending = db.scalars(
-        select(Amendment).where(
+    """Carry each pending wording proposal onto `new`, or flag it: three queries in all."""
+    pairs = db.execute(
+        select(Amendment, AmendmentWording)
+        .join(AmendmentWording, Amendment.current_wording_id == AmendmentWording.id)
+        .where(
             Amendment.provision_id == provision.id,
             Amendment.state == AmendmentState.PENDING,
             Amendment.kind == AmendmentKind.WORDING,
         )
     ).all()
-    for amendment in pending:
-        if amendment.id == exclude:
-            continue
-        wording = db.get(AmendmentWording, amendment.current_wording_id)
-        assert wording is not None and wording.text is not None
-        base = old if wording.base_version_id == old.id else _version(db, wording.base_version_id)
-        outcome = rebase(base.text, new.text, wording.text)
+    pairs = [(a, w) for a, w in pairs if a.id != exclude]
+    base_ids = {w.base_version_id for _, w in pairs} - {old.id, None}
+    bases = {old.id: old.text}
+    if base_ids:
+        bases.update(
+            db.execute(
+                select(ProvisionVersion.id, ProvisionVersion.text).where(
+                    ProvisionVersion.id.in_(base_ids)
+                )
+            ).all()
+        )
+    rebased_wordings: list[tuple[Amendment, AmendmentWording]] = []
+    for amendment, wording in pairs:
+        assert wording.text is not None and wording.base_version_id is not None
+        outcome = rebase(bases[wording.base_version_id], new.text, wording.text)
         if isinstance(outcome, NeedsRedraft):
             amendment.needs_redraft = True
             amendment.redraft_reason = outcome.reason
-            continue
-        if outcome.already_in_text:
+        elif outcome.already_in_text:
             amendment.state = AmendmentState.SUPERSEDED
             amendment.decided_at = utcnow()
             amendment.decision_reason = "its wording is now in the text"
             amendment.result_version_id = new.id
-            continue
-        rebased = AmendmentWording(
-            amendment_id=amendment.id,
-            seq=wording.seq + 1,
-            base_version_id=new.id,
-            text=outcome.proposed,
-            diff=encode_diff(outcome.ops),
-            reason="rebased",
-        )
-        db.add(rebased)
+        else:
+            rebased = AmendmentWording(
+                amendment_id=amendment.id,
+                seq=wording.seq + 1,
+                base_version_id=new.id,
+                text=outcome.proposed,
+                diff=encode_diff(outcome.ops),
+                reason="rebased",
+            )
+            db.add(rebased)
+            rebased_wordings.append((amendment, rebased))
+    if rebased_wordings:
         db.flush()
-        amendment.current_wording_id = rebased.id
+        for amendment, rebased in rebased_wordings:
+            amendment.current_wording_id = rebased.id
 
 
 def _flag_pending(db: Session, provision_id: int, *, exclude: int, reason: str) -> None:

@@ -423,3 +423,32 @@ def test_whole_paragraph_alternatives(world: World) -> None:
     assert rev.entries[2].text == "Decides to hold a high-level meeting in 2018;"
     with pytest.raises(NotAllowed):
         decisions.cf_alternative(world.database, actor=world.usa, provision_id=alt.id, text="x y")
+
+
+def test_proposals_on_a_deleted_provision_are_flagged_then_only_rejectable(world: World) -> None:
+    d = propose(world, world.usa, "OP3", kind=AmendmentKind.DELETE)
+    w = propose(world, world.eu, "OP3", world.text("OP3").replace("Invites", "Urges"))
+    decisions.decide(
+        world.database, actor=world.mexico, amendment_id=d.id, decision=Decision.ACCEPT
+    )
+    flagged = amendments.get_amendment(world.database, amendment_id=w.id)
+    assert flagged.needs_redraft and flagged.redraft_reason == "the provision was deleted"
+    revisions.issue_revision(
+        world.database,
+        actor=world.mexico,
+        document_id=world.document.id,
+        name="Rev.1",
+        issued_on=date(2016, 12, 15),
+    )
+    with pytest.raises(Invalid, match="has left the text"):
+        decisions.decide(
+            world.database, actor=world.mexico, amendment_id=w.id, decision=Decision.ACCEPT
+        )
+    done = decisions.decide(
+        world.database,
+        actor=world.mexico,
+        amendment_id=w.id,
+        decision=Decision.REJECT,
+        reason="The paragraph was deleted.",
+    )
+    assert done.state is AmendmentState.REJECTED
