@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     environment: str = "development"
     #: Demo mode lists the demo accounts on the sign-in page.
     demo: bool = False
+    #: How often the server settles silence procedures whose deadline has passed.
+    settle_interval_seconds: float = 10.0
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = 2_000_000
 

@@ -335,3 +335,63 @@ class Event(Base):
     before_id: Mapped[int | None]
     after_id: Mapped[int | None]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Round(Base):
+    """A round of written proposals on a document, open until a deadline (New York time unless
+    the co-facilitators say otherwise). Extending or reopening it moves the deadline; every
+    move is in the event log."""
+
+    __tablename__ = "rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    timezone: Mapped[str] = mapped_column(String(64))
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LateSubmission(Base):
+    """The co-facilitators let one delegation submit after the deadline, until `until`."""
+
+    __tablename__ = "late_submissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegations.id"))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Silence(Base):
+    """A text under silence procedure: agreed at the deadline unless a delegation breaks it.
+
+    `settled_at` is set exactly once, by whichever process settles it first (a conditional
+    UPDATE), so several workers — or a server that was down at the deadline — settle it once.
+    """
+
+    __tablename__ = "silences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    placed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SilenceBreak(Base):
+    """A delegation's letter breaking silence: recorded, visible to all."""
+
+    __tablename__ = "silence_breaks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    silence_id: Mapped[int] = mapped_column(ForeignKey("silences.id"), index=True)
+    delegation_id: Mapped[int] = mapped_column(ForeignKey("delegations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    statement: Mapped[str] = mapped_column(Text)
+    provisions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

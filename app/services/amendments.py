@@ -27,6 +27,7 @@ from app.domain.provisions import check_open_for_proposals
 from app.domain.roles import Actor
 from app.services import events
 from app.services.permissions import Action, require, require_speaks_for
+from app.services.process import check_proposals_open
 from app.services.text import (
     Directory,
     DocumentTree,
@@ -88,6 +89,9 @@ def propose(
             group_id=group.id if group else None,
             delegation_name=directory.delegations[actor.delegation_id].short,
             group_name=group.short if group else None,
+        )
+        check_proposals_open(
+            db, document_id=provision.document_id, delegation_id=actor.delegation_id
         )
         if provision.deleted or provision.removed_in_revision_id:
             raise Invalid(f"{tree.describe(provision)} has been deleted.")
@@ -186,6 +190,10 @@ def revise(
         _require_pending(amendment)
         if amendment.kind not in (AmendmentKind.WORDING, AmendmentKind.INSERT_AFTER):
             raise Invalid("Only proposals with wording can be revised; withdraw and propose again.")
+        assert actor.delegation_id is not None
+        check_proposals_open(
+            db, document_id=amendment.document_id, delegation_id=actor.delegation_id
+        )
         provision = tree.by_id(amendment.provision_id)
         version = _current_version(db, provision)
         if amendment.kind is AmendmentKind.WORDING:
