@@ -1,0 +1,284 @@
+"""Live updates: every open page learns within a second that something changed.
+
+Services commit in FastAPI's threadpool; `Database.write()` then calls our listener with the
+change dicts of that transaction. The listener turns them into named events on the document's
+channel ("provision-12", "document", "structure"), and the broadcaster hands them to every
+subscribed Server-Sent-Events stream on the event loop. A page fragment listens with
+`hx-trigger="sse:provision-12"` and re-fetches itself; forms being typed into are never part of
+a re-fetched fragment, so nobody loses words.
+
+`Broadcaster` is an interface: this module ships the in-process one (one worker). A later issue
+can add PostgreSQL LISTEN/NOTIFY behind the same two methods to reach every worker.
+
+The provision "on screen" in the meeting room is also kept here, in memory, per document: a
+restart forgets it and several workers would not share it. A later issue moves it to the
+database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+from app.domain.roles import Actor
+from app.web.deps import current_actor
+
+#: Change kinds after which the order or the labels of the text may differ: pages re-render
+#: their whole list (keeping open panels), not just one provision.
+STRUCTURAL = frozenset(
+    {
+        "amendment.accepted",
+        "amendment.bracketed",
+        "provision.alternative",
+        "provision.alternative_chosen",
+        "revision.issued",
+        "document.imported",
+    }
+)
+#: How long one stream stays open. The browser reconnects at once (with Last-Event-ID, so
+#: nothing is missed); short streams let the server shut down gracefully and survive proxies.
+STREAM_SECONDS = 55.0
+HEARTBEAT_SECONDS = 15.0
+RETRY_MILLISECONDS = 1000
+QUEUE_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """One named event on a channel; `id` lets a reconnecting browser say what it last saw."""
+
+    name: str
+    data: str = ""
+    id: int = 0
+
+    def encode(self) -> str:
+        lines = [f"id: {self.id}", f"event: {self.name}"]
+        lines += [f"data: {line}" for line in (self.data or self.name).splitlines()]
+        return "\n".join(lines) + "\n\n"
+
+
+class Subscription(Protocol):
+    """What `subscribe` returns: an async iterator of events, closed when the stream ends."""
+
+    def __aiter__(self) -> AsyncIterator[LiveEvent]: ...
+
+    async def __anext__(self) -> LiveEvent: ...
+
+    def close(self) -> None: ...
+
+
+class Broadcaster(Protocol):
+    """Fan-out of events to the streams of every open page."""
+
+    def publish(self, channel: str, names: Iterable[str], data: str = "") -> None:
+        """Send events; callable from any thread (services run in the threadpool)."""
+
+    def subscribe(self, channel: str) -> Subscription:
+        """Start receiving a channel's events; called on the event loop."""
+
+    def last_id(self, channel: str) -> int:
+        """The id of the channel's latest event, so a reconnecting page can tell it missed one."""
+
+
+class _Queue:
+    """One stream's inbox. Cancelling a wait on it is harmless (no generator state)."""
+
+    def __init__(self, owner: InProcessBroadcaster, channel: str) -> None:
+        self.owner = owner
+        self.channel = channel
+        self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue(QUEUE_SIZE)
+
+    def __aiter__(self) -> _Queue:
+        return self
+
+    async def __anext__(self) -> LiveEvent:
+        return await self.queue.get()
+
+    def offer(self, event: LiveEvent) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A stream that cannot keep up is told to re-fetch everything instead.
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(LiveEvent("resync", id=event.id))
+
+    def close(self) -> None:
+        self.owner._unsubscribe(self)
+
+
+@dataclass
+class InProcessBroadcaster:
+    """The broadcaster of a single worker process: asyncio queues, one per open stream."""
+
+    _subscribers: dict[str, set[_Queue]] = field(default_factory=lambda: defaultdict(set))
+    _last_ids: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _loop: asyncio.AbstractEventLoop | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, channel: str, names: Iterable[str], data: str = "") -> None:
+        names = list(dict.fromkeys(names))
+        loop = self._loop
+        if loop is None or loop.is_closed() or not names:
+            return  # nobody has ever listened in this process
+        with contextlib.suppress(RuntimeError):  # the loop closed between check and call
+            loop.call_soon_threadsafe(self._deliver, channel, names, data)
+
+    def _deliver(self, channel: str, names: list[str], data: str) -> None:
+        for name in names:
+            self._last_ids[channel] += 1
+            event = LiveEvent(name, data, self._last_ids[channel])
+            for subscriber in list(self._subscribers.get(channel, ())):
+                subscriber.offer(event)
+
+    def subscribe(self, channel: str) -> _Queue:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._loop is not loop:
+                self._loop = loop
+        subscriber = _Queue(self, channel)
+        self._subscribers[channel].add(subscriber)
+        return subscriber
+
+    def _unsubscribe(self, subscriber: _Queue) -> None:
+        self._subscribers.get(subscriber.channel, set()).discard(subscriber)
+
+    def last_id(self, channel: str) -> int:
+        return self._last_ids.get(channel, 0)
+
+    def listeners(self, channel: str) -> int:
+        return len(self._subscribers.get(channel, ()))
+
+
+def document_channel(document_id: int) -> str:
+    return f"document:{document_id}"
+
+
+def events_for(changes: list[dict[str, Any]]) -> dict[int, list[str]]:
+    """The event names each document's pages must hear after one transaction."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for change in changes:
+        document_id = change.get("document_id")
+        if document_id is None:
+            continue
+        names = found[document_id]
+        provision_id = change.get("provision_id")
+        if change.get("subject") == "provision" and provision_id is None:
+            provision_id = change.get("subject_id")
+        if provision_id is not None:
+            names.append(f"provision-{provision_id}")
+        if change.get("kind") in STRUCTURAL:
+            names.append("structure")
+        names.append("document")
+    return {doc: list(dict.fromkeys(names)) for doc, names in found.items()}
+
+
+class ChangeListener:
+    """Appended to `Database.listeners`: called in the committing thread, after the commit."""
+
+    def __init__(self, broadcaster: Broadcaster) -> None:
+        self.broadcaster = broadcaster
+
+    def __call__(self, changes: list[dict[str, Any]]) -> None:
+        for document_id, names in events_for(changes).items():
+            kinds = sorted({str(c.get("kind")) for c in changes})
+            self.broadcaster.publish(
+                document_channel(document_id), names, json.dumps({"kinds": kinds})
+            )
+
+
+# -- the provision on screen -------------------------------------------------------------------
+
+
+@dataclass
+class ScreenSelection:
+    """Which provision the co-facilitators show in the meeting room, per document (in memory)."""
+
+    _current: dict[int, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def show(self, document_id: int, provision_id: int | None) -> None:
+        with self._lock:
+            if provision_id is None:
+                self._current.pop(document_id, None)
+            else:
+                self._current[document_id] = provision_id
+
+    def current(self, document_id: int) -> int | None:
+        with self._lock:
+            return self._current.get(document_id)
+
+
+def broadcaster_of(app: FastAPI) -> Broadcaster:
+    broadcaster: Broadcaster = app.state.broadcaster
+    return broadcaster
+
+
+def screen_of(app: FastAPI) -> ScreenSelection:
+    screen: ScreenSelection = app.state.screen
+    return screen
+
+
+def put_on_screen(app: FastAPI, *, document_id: int, provision_id: int | None) -> None:
+    """Change the meeting room's screen and tell every open screen page."""
+    screen_of(app).show(document_id, provision_id)
+    broadcaster_of(app).publish(document_channel(document_id), ["screen"])
+
+
+def install(app: FastAPI, broadcaster: Broadcaster | None = None) -> None:
+    """Give the app a broadcaster and a screen selection, and listen to the database."""
+    app.state.broadcaster = broadcaster or InProcessBroadcaster()
+    app.state.screen = ScreenSelection()
+    app.state.database.listeners.append(ChangeListener(app.state.broadcaster))
+    app.include_router(router)
+
+
+# -- the stream --------------------------------------------------------------------------------
+
+router = APIRouter(tags=["live"], include_in_schema=False)
+
+
+@router.get("/documents/{document_id}/live")
+async def live(
+    document_id: int, request: Request, actor: Annotated[Actor, Depends(current_actor)]
+) -> StreamingResponse:
+    """Server-Sent Events for one document's pages (the htmx sse extension connects here)."""
+    broadcaster = broadcaster_of(request.app)
+    channel = document_channel(document_id)
+    seen = request.headers.get("last-event-id")
+
+    async def stream() -> AsyncIterator[str]:
+        subscription = broadcaster.subscribe(channel)
+        missed = seen is not None and seen != str(broadcaster.last_id(channel))
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + STREAM_SECONDS
+        try:
+            yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
+            if missed:
+                yield LiveEvent("resync", id=broadcaster.last_id(channel)).encode()
+            while (left := ends - loop.time()) > 0:
+                try:
+                    event = await asyncio.wait_for(
+                        anext(subscription), timeout=min(HEARTBEAT_SECONDS, left)
+                    )
+                except TimeoutError:
+                    yield ": heartbeat\n\n"
+                    continue
+                yield event.encode()
+        finally:
+            subscription.close()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
