@@ -80,6 +80,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The last event this user has seen: notifications are what came after it.
+    seen_event_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     delegation: Mapped[Delegation | None] = relationship(lazy="joined")
 
@@ -127,6 +129,10 @@ class Document(Base):
     title: Mapped[str] = mapped_column(String(500))
     subtitle: Mapped[str | None] = mapped_column(String(500))
     scheme: Mapped[Scheme] = mapped_column(StrEnumType(Scheme))
+    #: "restricted": delegations only; "public": stakeholders and observers may read it too.
+    visibility: Mapped[str] = mapped_column(
+        String(16), default="restricted", server_default="restricted"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -395,3 +401,21 @@ class SilenceBreak(Base):
     statement: Mapped[str] = mapped_column(Text)
     provisions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StakeholderInput(Base):
+    """A written input from civil society, the private sector, diaspora or migrant organisations.
+
+    Shown apart from States' proposals; it becomes an amendment only if a delegation adopts it
+    as its own (`adopted_by_id` then points to that amendment).
+    """
+
+    __tablename__ = "stakeholder_inputs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    provision_id: Mapped[int | None] = mapped_column(ForeignKey("provisions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    adopted_by_id: Mapped[int | None] = mapped_column(ForeignKey("amendments.id"))

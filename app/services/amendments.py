@@ -331,9 +331,10 @@ def list_amendments(
     state: AmendmentState | None = None,
     limit: int = 100,
     offset: int = 0,
+    viewer: Actor | None = None,
 ) -> list[AmendmentView]:
     with database.read() as db:
-        tree = load_tree(db, document_id)
+        tree = load_tree(db, document_id, viewer=viewer)
         query = select(Amendment).where(Amendment.document_id == document_id)
         if provision_id is not None:
             query = query.where(Amendment.provision_id == provision_id)
@@ -354,10 +355,15 @@ def list_amendments(
         return amendment_views(db, rows, tree=tree)
 
 
-def get_amendment(database: Database, *, amendment_id: int) -> AmendmentView:
+def get_amendment(
+    database: Database, *, amendment_id: int, viewer: Actor | None = None
+) -> AmendmentView:
     with database.read() as db:
         amendment = _amendment(db, amendment_id)
-        tree = load_tree(db, amendment.document_id)
+        try:
+            tree = load_tree(db, amendment.document_id, viewer=viewer)
+        except NotFound as exc:
+            raise NotFound(f"There is no proposal A-{amendment_id}.") from exc
         return amendment_views(db, [amendment], tree=tree, history=True)[0]
 
 

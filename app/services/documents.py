@@ -25,7 +25,7 @@ from app.domain.outline import Outline, OutlineProvision
 from app.domain.roles import Actor
 from app.services import events
 from app.services.amendments import amendment_views, clean_wording, collisions
-from app.services.permissions import Action, require
+from app.services.permissions import Action, can_read, require
 from app.services.revisions import freeze
 from app.services.text import (
     build_tree,
@@ -76,20 +76,22 @@ def create_negotiation(
         return _negotiation_view(db, negotiation)
 
 
-def list_negotiations(database: Database) -> list[NegotiationView]:
+def list_negotiations(database: Database, *, viewer: Actor | None = None) -> list[NegotiationView]:
     with database.read() as db:
         return [
-            _negotiation_view(db, n)
+            _negotiation_view(db, n, viewer)
             for n in db.scalars(select(Negotiation).order_by(Negotiation.id))
         ]
 
 
-def get_negotiation(database: Database, *, negotiation_id: int) -> NegotiationView:
+def get_negotiation(
+    database: Database, *, negotiation_id: int, viewer: Actor | None = None
+) -> NegotiationView:
     with database.read() as db:
         negotiation = db.get(Negotiation, negotiation_id)
         if negotiation is None:
             raise NotFound(f"There is no negotiation {negotiation_id}.")
-        return _negotiation_view(db, negotiation)
+        return _negotiation_view(db, negotiation, viewer)
 
 
 def find_negotiation(database: Database, *, symbol: str) -> NegotiationView:
@@ -174,6 +176,37 @@ def import_outline(
         )
 
 
+def set_visibility(
+    database: Database, *, actor: Actor, document_id: int, visibility: str
+) -> DocumentSummary:
+    """Restricted (delegations only) or public (stakeholders and observers may read it)."""
+    require(actor, Action.MANAGE_DOCUMENTS)
+    if visibility not in ("restricted", "public"):
+        raise Invalid("A document is 'restricted' (delegations only) or 'public'.")
+    with database.write() as db:
+        document = db.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"There is no document {document_id}.")
+        before = document.visibility
+        document.visibility = visibility
+        events.record(
+            db,
+            kind="document.visibility",
+            actor=actor,
+            subject="document",
+            subject_id=document.id,
+            negotiation_id=document.negotiation_id,
+            document_id=document.id,
+            before=before,
+            after=visibility,
+        )
+        db.flush()
+        negotiation = db.get(Negotiation, document.negotiation_id)
+        assert negotiation is not None
+        view = _negotiation_view(db, negotiation)
+        return next(d for d in view.documents if d.id == document_id)
+
+
 def _add_provisions(
     db: Session,
     document: Document,
@@ -197,10 +230,12 @@ def _add_provisions(
         _add_provisions(db, document, item.children, provision, created)
 
 
-def get_document(database: Database, *, document_id: int) -> DocumentView:
+def get_document(
+    database: Database, *, document_id: int, viewer: Actor | None = None
+) -> DocumentView:
     """The whole current text with labels, status and pending counts, in a few queries."""
     with database.read() as db:
-        tree = load_tree(db, document_id)
+        tree = load_tree(db, document_id, viewer=viewer)
         document = tree.document
         return DocumentView(
             id=document.id,
@@ -212,13 +247,18 @@ def get_document(database: Database, *, document_id: int) -> DocumentView:
         )
 
 
-def get_provision(database: Database, *, provision_id: int) -> ProvisionDetail:
+def get_provision(
+    database: Database, *, provision_id: int, viewer: Actor | None = None
+) -> ProvisionDetail:
     """One provision with its full history of versions and every proposal made on it."""
     with database.read() as db:
         provision = db.get(Provision, provision_id)
         if provision is None:
             raise NotFound(f"There is no provision {provision_id}.")
-        tree = load_tree(db, provision.document_id)
+        try:
+            tree = load_tree(db, provision.document_id, viewer=viewer)
+        except NotFound as exc:
+            raise NotFound(f"There is no provision {provision_id}.") from exc
         directory = load_directory(db)
         view = next((v for v in provision_views(db, tree, directory) if v.id == provision_id), None)
         if view is None:
@@ -253,7 +293,9 @@ def get_provision(database: Database, *, provision_id: int) -> ProvisionDetail:
         )
 
 
-def _negotiation_view(db: Session, negotiation: Negotiation) -> NegotiationView:
+def _negotiation_view(
+    db: Session, negotiation: Negotiation, viewer: Actor | None = None
+) -> NegotiationView:
     cofacs = db.scalars(
         select(CoFacilitator.delegation_id).where(CoFacilitator.negotiation_id == negotiation.id)
     ).all()
@@ -263,6 +305,8 @@ def _negotiation_view(db: Session, negotiation: Negotiation) -> NegotiationView:
     ).all()
     summaries = []
     for document in documents:
+        if viewer is not None and not can_read(viewer, document.visibility):
+            continue
         rows = db.scalars(
             select(Provision).where(
                 Provision.document_id == document.id, Provision.removed_in_revision_id.is_(None)
@@ -285,6 +329,7 @@ def _negotiation_view(db: Session, negotiation: Negotiation) -> NegotiationView:
                 pending=pending,
                 agreed=sum(1 for p in rows if p.status.is_agreed and not p.deleted),
                 latest_revision=latest,
+                visibility=document.visibility,
             )
         )
     return NegotiationView(

@@ -21,9 +21,16 @@ from app.docx import model
 from app.domain.amendments import AmendmentState
 from app.domain.errors import Invalid, NotFound
 from app.domain.provisions import status_label
+from app.domain.roles import Actor
 from app.services.amendments import amendment_views
 from app.services.revisions import revision_view
-from app.services.text import DocumentTree, load_directory, load_tree, provision_views
+from app.services.text import (
+    DocumentTree,
+    get_document,
+    load_directory,
+    load_tree,
+    provision_views,
+)
 from app.services.views import AmendmentView
 from app.timeutil import utcnow
 
@@ -53,16 +60,18 @@ def export_document(
     revision: str | None = None,
     against: str | None = None,
     attributed: bool = True,
+    viewer: Actor | None = None,
 ) -> ExportFile:
     """Build one circulation file. `revision` None means the rolling text as it stands now."""
-    from app.docx import exports
-
     with database.read() as db:
+        get_document(db, document_id, viewer=viewer)
         text, proposals = _circulated(db, document_id, revision)
         if kind is ExportKind.COMPARISON:
             if against is None:
                 raise Invalid("A comparison needs the revision to compare against (against=…).")
             old, _ = _circulated(db, document_id, against)
+    from app.docx import exports
+
     builders: dict[ExportKind, Callable[[], bytes]] = {
         ExportKind.CLEAN: lambda: exports.clean_text(text),
         ExportKind.COMPILATION: lambda: exports.compilation(text, proposals, attributed=attributed),

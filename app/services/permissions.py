@@ -87,3 +87,12 @@ def require_cofacilitator_of(
     require(actor, action)
     if actor.delegation_id not in cofacilitator_ids:
         raise NotAllowed("Only the co-facilitators of this negotiation can do this.")
+
+
+def can_read(actor: Actor | None, visibility: str) -> bool:
+    """Restricted documents are for delegations and the process's officers; public ones for all."""
+    if actor is None:
+        return False
+    if visibility == "public":
+        return True
+    return actor.role in (Role.SECRETARIAT, Role.COFACILITATOR, Role.DELEGATE)

@@ -26,16 +26,24 @@ from app.domain.labels import LabelNode, label_map, renumber
 from app.domain.roles import Actor
 from app.services import events
 from app.services.permissions import Action, require_cofacilitator_of
-from app.services.text import DocumentTree, build_tree, cofacilitator_ids, load_tree
+from app.services.text import (
+    DocumentTree,
+    build_tree,
+    cofacilitator_ids,
+    get_document,
+    load_tree,
+)
 from app.services.views import RevisionEntryView, RevisionView
 
 MAX_NAME = 100
 
 
-def preview_renumbering(database: Database, *, document_id: int) -> dict[str, str]:
+def preview_renumbering(
+    database: Database, *, document_id: int, viewer: Actor | None = None
+) -> dict[str, str]:
     """The labels a renumbering revision would change (old → new; "" leaves the text)."""
     with database.read() as db:
-        tree = load_tree(db, document_id)
+        tree = load_tree(db, document_id, viewer=viewer)
         return {old: new for old, new in _label_changes(tree).items() if old != new}
 
 
@@ -139,18 +147,23 @@ def freeze(
     return revision
 
 
-def list_revisions(database: Database, *, document_id: int) -> list[RevisionView]:
+def list_revisions(
+    database: Database, *, document_id: int, viewer: Actor | None = None
+) -> list[RevisionView]:
     with database.read() as db:
-        load_tree(db, document_id)
+        get_document(db, document_id, viewer=viewer)
         rows = db.scalars(
             select(Revision).where(Revision.document_id == document_id).order_by(Revision.seq)
         ).all()
         return [revision_view(db, r, entries=False) for r in rows]
 
 
-def get_revision(database: Database, *, document_id: int, ref: str) -> RevisionView:
+def get_revision(
+    database: Database, *, document_id: int, ref: str, viewer: Actor | None = None
+) -> RevisionView:
     """A revision by sequence number ("0", "1") or name ("Rev.1")."""
     with database.read() as db:
+        get_document(db, document_id, viewer=viewer)
         query = select(Revision).where(Revision.document_id == document_id)
         if ref.isdigit():
             query = query.where(Revision.seq == int(ref))

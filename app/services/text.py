@@ -27,6 +27,8 @@ from app.domain.diff import DiffOp
 from app.domain.errors import NotFound
 from app.domain.labels import LabelNode, format_labels
 from app.domain.provisions import status_label
+from app.domain.roles import Actor
+from app.services.permissions import can_read
 from app.services.views import ProvisionView
 
 _OP_CODES = {"equal": "=", "delete": "-", "insert": "+"}
@@ -67,15 +69,16 @@ class DocumentTree:
         return self.labels.get(provision.id) or f"the {provision.kind.value.replace('_', ' ')}"
 
 
-def get_document(db: Session, document_id: int) -> Document:
+def get_document(db: Session, document_id: int, *, viewer: Actor | None = None) -> Document:
+    """The document; with a `viewer`, only if they may read it (otherwise it does not exist)."""
     document = db.get(Document, document_id)
-    if document is None:
+    if document is None or (viewer is not None and not can_read(viewer, document.visibility)):
         raise NotFound(f"There is no document {document_id}.")
     return document
 
 
-def load_tree(db: Session, document_id: int) -> DocumentTree:
-    document = get_document(db, document_id)
+def load_tree(db: Session, document_id: int, *, viewer: Actor | None = None) -> DocumentTree:
+    document = get_document(db, document_id, viewer=viewer)
     rows = db.scalars(
         select(Provision).where(
             Provision.document_id == document_id, Provision.removed_in_revision_id.is_(None)

@@ -59,6 +59,7 @@ class DocumentSummary:
     pending: int
     agreed: int
     latest_revision: str | None
+    visibility: str = "restricted"
 
 
 @dataclass(frozen=True, slots=True)

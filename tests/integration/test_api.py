@@ -63,8 +63,30 @@ def test_api_tokens_are_shown_once_and_revocable(client: TestClient) -> None:
     assert r.status_code == 401
 
 
-def test_reading_the_text(client: TestClient, world: World) -> None:
+def test_restricted_documents_are_for_delegations(client: TestClient, world: World) -> None:
+    doc = world.document.id
     sign_in(client, "ngo")
+    assert client.get("/api/v1/negotiations").json()[0]["documents"] == []
+    r = client.get(f"/api/v1/documents/{doc}")
+    assert r.status_code == 404 and r.json()["message"] == f"There is no document {doc}."
+    assert client.get(f"/api/v1/provisions/{world.provision('OP1')}").status_code == 404
+    assert client.get(f"/api/v1/documents/{doc}/revisions/0").status_code == 404
+    assert client.get(f"/api/v1/documents/{doc}/export/clean").status_code == 404
+    r = client.post(f"/api/v1/documents/{doc}/visibility", json={"visibility": "public"})
+    assert r.status_code == 403
+    client.delete("/api/v1/session")
+    sign_in(client, "secretariat")
+    r = client.post(f"/api/v1/documents/{doc}/visibility", json={"visibility": "public"})
+    assert r.json()["visibility"] == "public"
+    client.delete("/api/v1/session")
+    for reader in ("ngo", "observer"):
+        sign_in(client, reader)
+        assert client.get(f"/api/v1/documents/{doc}").status_code == 200
+        client.delete("/api/v1/session")
+
+
+def test_reading_the_text(client: TestClient, world: World) -> None:
+    sign_in(client, "norway")
     negotiations = client.get("/api/v1/negotiations").json()
     assert negotiations[0]["symbol"] == "GCM/test"
     assert negotiations[0]["cofacilitators"] == ["Mexico", "Switzerland"]

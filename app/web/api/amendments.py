@@ -32,6 +32,7 @@ def list_amendments(
         state=state,
         limit=limit,
         offset=offset,
+        viewer=actor,
     )
 
 
@@ -54,7 +55,7 @@ def propose(body: NewProposal, actor: ActorDep, database: DatabaseDep) -> Amendm
 
 @router.get("/amendments/{amendment_id}")
 def get_amendment(amendment_id: int, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
-    return amendments.get_amendment(database, amendment_id=amendment_id)
+    return amendments.get_amendment(database, amendment_id=amendment_id, viewer=actor)
 
 
 @router.post("/amendments/{amendment_id}/redraft", summary="The proponent revises its wording")

@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.services import decisions, documents, revisions
-from app.services.views import DocumentView, ProvisionDetail, ProvisionView, RevisionView
-from app.web.api.schemas import CfText, NewRevision, ResolveBrackets, StatusBody
+from app.services.views import (
+    DocumentSummary,
+    DocumentView,
+    ProvisionDetail,
+    ProvisionView,
+    RevisionView,
+)
+from app.web.api.schemas import CfText, NewRevision, ResolveBrackets, StatusBody, VisibilityBody
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["text"])
@@ -14,12 +20,24 @@ router = APIRouter(tags=["text"])
 
 @router.get("/documents/{document_id}", summary="The current text with labels and counts")
 def get_document(document_id: int, actor: ActorDep, database: DatabaseDep) -> DocumentView:
-    return documents.get_document(database, document_id=document_id)
+    return documents.get_document(database, document_id=document_id, viewer=actor)
+
+
+@router.post(
+    "/documents/{document_id}/visibility",
+    summary="Restricted (delegations only) or public (stakeholders and observers too)",
+)
+def set_visibility(
+    document_id: int, body: VisibilityBody, actor: ActorDep, database: DatabaseDep
+) -> DocumentSummary:
+    return documents.set_visibility(
+        database, actor=actor, document_id=document_id, visibility=body.visibility
+    )
 
 
 @router.get("/provisions/{provision_id}", summary="A provision, its versions and proposals")
 def get_provision(provision_id: int, actor: ActorDep, database: DatabaseDep) -> ProvisionDetail:
-    return documents.get_provision(database, provision_id=provision_id)
+    return documents.get_provision(database, provision_id=provision_id, viewer=actor)
 
 
 @router.post("/provisions/{provision_id}/cf-text", summary="Co-facilitators' own wording")
@@ -90,7 +108,7 @@ def lift_reservation(provision_id: int, actor: ActorDep, database: DatabaseDep) 
 
 @router.get("/documents/{document_id}/revisions", tags=["revisions"])
 def list_revisions(document_id: int, actor: ActorDep, database: DatabaseDep) -> list[RevisionView]:
-    return revisions.list_revisions(database, document_id=document_id)
+    return revisions.list_revisions(database, document_id=document_id, viewer=actor)
 
 
 @router.get(
@@ -101,7 +119,7 @@ def list_revisions(document_id: int, actor: ActorDep, database: DatabaseDep) -> 
 def get_revision(
     document_id: int, ref: str, actor: ActorDep, database: DatabaseDep
 ) -> RevisionView:
-    return revisions.get_revision(database, document_id=document_id, ref=ref)
+    return revisions.get_revision(database, document_id=document_id, ref=ref, viewer=actor)
 
 
 @router.get(
@@ -110,7 +128,7 @@ def get_revision(
     summary="Preview: old label → new label if a revision renumbered now",
 )
 def preview_renumbering(document_id: int, actor: ActorDep, database: DatabaseDep) -> dict[str, str]:
-    return revisions.preview_renumbering(database, document_id=document_id)
+    return revisions.preview_renumbering(database, document_id=document_id, viewer=actor)
 
 
 @router.post("/documents/{document_id}/revisions", status_code=201, tags=["revisions"])

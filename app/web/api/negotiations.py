@@ -25,7 +25,7 @@ router = APIRouter(tags=["negotiations"])
 
 @router.get("/negotiations")
 def list_negotiations(actor: ActorDep, database: DatabaseDep) -> list[NegotiationView]:
-    return documents.list_negotiations(database)
+    return documents.list_negotiations(database, viewer=actor)
 
 
 @router.post("/negotiations", status_code=201)
@@ -43,7 +43,7 @@ def create_negotiation(
 
 @router.get("/negotiations/{negotiation_id}")
 def get_negotiation(negotiation_id: int, actor: ActorDep, database: DatabaseDep) -> NegotiationView:
-    return documents.get_negotiation(database, negotiation_id=negotiation_id)
+    return documents.get_negotiation(database, negotiation_id=negotiation_id, viewer=actor)
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,6 +82,10 @@ class StatusBody(Body):
     status: ProvisionStatus
     reservation: str | None = Field(default=None, description="delegation code")
     expected_version: int | None = None
+
+
+class VisibilityBody(Body):
+    visibility: Literal["restricted", "public"]
 
 
 class NewRevision(Body):

@@ -41,6 +41,7 @@ def export(
         revision=revision,
         against=against,
         attributed=attributed,
+        viewer=actor,
     )
     return Response(
         file.content,
