@@ -8,7 +8,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from app.config import Settings, get_settings
 from app.db.session import Database
 from app.web import errors, pages
-from app.web.api import amendments, auth, documents, negotiations, process, word
+from app.web.api import amendments, auth, documents, inputs, negotiations, process, word
 from app.web.background import lifespan
 
 API = "/api/v1"
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_age=14 * 24 * 3600,
     )
     errors.install(app)
-    for module in (auth, negotiations, documents, amendments, process, word):
+    for module in (auth, negotiations, documents, amendments, inputs, process, word):
         app.include_router(module.router, prefix=API)
 
     pages.install(app)

@@ -74,103 +74,131 @@ def propose(
     expected_version: int | None = None,
 ) -> AmendmentView:
     """A delegation puts a proposal on the table; the same proposal twice joins as co-proponent."""
+    with database.write() as db:
+        return propose_in(
+            db,
+            actor=actor,
+            provision_id=provision_id,
+            kind=kind,
+            text=text,
+            after_id=after_id,
+            new_kind=new_kind,
+            on_behalf_of=on_behalf_of,
+            delegation=delegation,
+            justification=justification,
+            expected_version=expected_version,
+        )
+
+
+def propose_in(
+    db: Session,
+    *,
+    actor: Actor,
+    provision_id: int,
+    kind: AmendmentKind,
+    text: str | None = None,
+    after_id: int | None = None,
+    new_kind: ProvisionKind | None = None,
+    on_behalf_of: str | None = None,
+    delegation: str | None = None,
+    justification: str | None = None,
+    expected_version: int | None = None,
+) -> AmendmentView:
+    """The proposal use case inside a caller's transaction (adopting an input uses it)."""
     require(actor, Action.PROPOSE)
     if delegation is not None and delegation != actor.delegation_code:
         raise NotAllowed(f"You cannot make proposals in the name of {delegation}.")
-    with database.write() as db:
-        provision = _provision(db, provision_id)
-        tree = load_tree(db, provision.document_id)
-        directory = load_directory(db)
-        group = find_group(db, on_behalf_of) if on_behalf_of else None
-        assert actor.delegation_id is not None
-        require_speaks_for(
-            actor,
-            delegation_id=actor.delegation_id,
-            group_id=group.id if group else None,
-            delegation_name=directory.delegations[actor.delegation_id].short,
-            group_name=group.short if group else None,
-        )
-        check_proposals_open(
-            db, document_id=provision.document_id, delegation_id=actor.delegation_id
-        )
-        if provision.deleted or provision.removed_in_revision_id:
-            raise Invalid(f"{tree.describe(provision)} has been deleted.")
-        version = _current_version(db, provision)
-        if expected_version is not None and expected_version != version.number:
-            raise Conflict(_stale(tree.describe(provision), expected_version, version.number))
-        if kind is not AmendmentKind.INSERT_AFTER:
-            check_open_for_proposals(provision.status, tree.label(provision.id))
+    provision = _provision(db, provision_id)
+    tree = load_tree(db, provision.document_id)
+    directory = load_directory(db)
+    group = find_group(db, on_behalf_of) if on_behalf_of else None
+    assert actor.delegation_id is not None
+    require_speaks_for(
+        actor,
+        delegation_id=actor.delegation_id,
+        group_id=group.id if group else None,
+        delegation_name=directory.delegations[actor.delegation_id].short,
+        group_name=group.short if group else None,
+    )
+    check_proposals_open(db, document_id=provision.document_id, delegation_id=actor.delegation_id)
+    if provision.deleted or provision.removed_in_revision_id:
+        raise Invalid(f"{tree.describe(provision)} has been deleted.")
+    version = _current_version(db, provision)
+    if expected_version is not None and expected_version != version.number:
+        raise Conflict(_stale(tree.describe(provision), expected_version, version.number))
+    if kind is not AmendmentKind.INSERT_AFTER:
+        check_open_for_proposals(provision.status, tree.label(provision.id))
 
-        proposed: str | None = None
-        diff: list[list[str]] = []
-        move_after: Provision | None = None
-        if kind is AmendmentKind.WORDING:
-            proposed = clean_wording(text)
-            if proposed == version.text:
-                raise Invalid("The proposed wording is the same as the current text.")
-            diff = encode_diff(word_diff(version.text, proposed))
-        elif kind is AmendmentKind.INSERT_AFTER:
-            proposed = clean_wording(text, what="The new provision's wording")
-            new_kind = new_kind or provision.kind
-            diff = encode_diff(word_diff("", proposed))
-        elif kind is AmendmentKind.MOVE:
-            move_after = _move_target(tree, provision, after_id)
-        elif text:
-            raise Invalid("A proposal to delete a provision takes no wording.")
+    proposed: str | None = None
+    diff: list[list[str]] = []
+    move_after: Provision | None = None
+    if kind is AmendmentKind.WORDING:
+        proposed = clean_wording(text)
+        if proposed == version.text:
+            raise Invalid("The proposed wording is the same as the current text.")
+        diff = encode_diff(word_diff(version.text, proposed))
+    elif kind is AmendmentKind.INSERT_AFTER:
+        proposed = clean_wording(text, what="The new provision's wording")
+        new_kind = new_kind or provision.kind
+        diff = encode_diff(word_diff("", proposed))
+    elif kind is AmendmentKind.MOVE:
+        move_after = _move_target(tree, provision, after_id)
+    elif text:
+        raise Invalid("A proposal to delete a provision takes no wording.")
 
-        existing = _same_proposal(
-            db, provision, kind, version.id, proposed, move_after.id if move_after else None
-        )
-        if existing is not None:
-            return _join(db, existing, actor, group.id if group else None, directory, tree)
+    existing = _same_proposal(
+        db, provision, kind, version.id, proposed, move_after.id if move_after else None
+    )
+    if existing is not None:
+        return _join(db, existing, actor, group.id if group else None, directory, tree)
 
-        amendment = Amendment(
-            document_id=provision.document_id,
-            provision_id=provision.id,
-            kind=kind,
-            state=AmendmentState.PENDING,
-            move_after_id=move_after.id if move_after else None,
-            new_kind=new_kind if kind is AmendmentKind.INSERT_AFTER else None,
-            delegation_id=actor.delegation_id,
-            group_id=group.id if group else None,
-            author_id=actor.user_id,
-            justification=_justification(justification),
-        )
-        db.add(amendment)
-        db.flush()
-        wording = AmendmentWording(
+    amendment = Amendment(
+        document_id=provision.document_id,
+        provision_id=provision.id,
+        kind=kind,
+        state=AmendmentState.PENDING,
+        move_after_id=move_after.id if move_after else None,
+        new_kind=new_kind if kind is AmendmentKind.INSERT_AFTER else None,
+        delegation_id=actor.delegation_id,
+        group_id=group.id if group else None,
+        author_id=actor.user_id,
+        justification=_justification(justification),
+    )
+    db.add(amendment)
+    db.flush()
+    wording = AmendmentWording(
+        amendment_id=amendment.id,
+        seq=1,
+        base_version_id=version.id,
+        text=proposed,
+        diff=diff,
+        reason="proposed",
+    )
+    db.add(wording)
+    db.flush()
+    amendment.current_wording_id = wording.id
+    db.add(
+        Proponent(
             amendment_id=amendment.id,
-            seq=1,
-            base_version_id=version.id,
-            text=proposed,
-            diff=diff,
-            reason="proposed",
+            delegation_id=actor.delegation_id,
+            group_id=amendment.group_id,
+            user_id=actor.user_id,
         )
-        db.add(wording)
-        db.flush()
-        amendment.current_wording_id = wording.id
-        db.add(
-            Proponent(
-                amendment_id=amendment.id,
-                delegation_id=actor.delegation_id,
-                group_id=amendment.group_id,
-                user_id=actor.user_id,
-            )
-        )
-        db.flush()
-        events.record(
-            db,
-            kind="amendment.proposed",
-            actor=actor,
-            subject="amendment",
-            subject_id=amendment.id,
-            negotiation_id=tree.document.negotiation_id,
-            document_id=tree.document.id,
-            after_id=wording.id,
-            provision_id=provision.id,
-            amendment_id=amendment.id,
-        )
-        return amendment_views(db, [amendment], tree=tree, directory=directory)[0]
+    )
+    db.flush()
+    events.record(
+        db,
+        kind="amendment.proposed",
+        actor=actor,
+        subject="amendment",
+        subject_id=amendment.id,
+        negotiation_id=tree.document.negotiation_id,
+        document_id=tree.document.id,
+        after_id=wording.id,
+        provision_id=provision.id,
+        amendment_id=amendment.id,
+    )
+    return amendment_views(db, [amendment], tree=tree, directory=directory)[0]
 
 
 def revise(

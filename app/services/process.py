@@ -382,7 +382,7 @@ def settle_due(database: Database) -> list[int]:
                     provision.reservation_delegation_id = None
             events.record(
                 db,
-                kind=f"silence.{row.outcome}",
+                kind="silence.held" if row.outcome == "held" else "silence.ended_broken",
                 actor=None,
                 subject="silence",
                 subject_id=row.id,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from app.domain.roles import Actor
-from app.services import accounts
+from app.services import accounts, notifications
+from app.services.notifications import Notifications
 from app.services.views import IssuedToken
 from app.web.api.schemas import NewToken, SignIn
 from app.web.deps import ActorDep, DatabaseDep
@@ -30,6 +31,17 @@ def sign_out(request: Request) -> Response:
 @router.get("/me", summary="The signed-in user")
 def me(actor: ActorDep) -> Actor:
     return actor
+
+
+@router.get("/me/notifications", summary="What changed since your last visit")
+def my_notifications(actor: ActorDep, database: DatabaseDep) -> Notifications:
+    return notifications.notifications(database, actor=actor)
+
+
+@router.post("/me/notifications/seen", status_code=204, summary="Mark everything as seen")
+def mark_seen(actor: ActorDep, database: DatabaseDep) -> Response:
+    notifications.mark_seen(database, actor=actor)
+    return Response(status_code=204)
 
 
 @router.post("/tokens", status_code=201, summary="Issue a personal API token (shown once)")
