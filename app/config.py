@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     environment: str = "development"
     #: Demo mode lists the demo accounts on the sign-in page.
     demo: bool = False
+    #: Log level, and JSON lines (for a collector) or plain text (for a terminal).
+    log_level: str = "INFO"
+    json_logs: bool = True
     #: How often the server settles silence procedures whose deadline has passed.
     settle_interval_seconds: float = 10.0
     #: Largest request body accepted, in bytes.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
+from app import observability
 from app.config import Settings, get_settings
 from app.db.session import Database
 from app.web import errors, pages
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         https_only=settings.environment == "production",
         max_age=14 * 24 * 3600,
     )
+    app.middleware("http")(observability.request_log)
     errors.install(app)
     for module in (auth, negotiations, documents, amendments, inputs, process, word):
         app.include_router(module.router, prefix=API)
