@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, time
 from io import BytesIO
+from itertools import pairwise
 from typing import Literal
 
 import docx
@@ -28,22 +29,33 @@ from docx.shared import Pt, Twips
 from docx.styles.style import BaseStyle
 
 from app.docx.model import Circulated, Paragraph
-from app.docx.ooxml import Revisions, Span, append_spans, field, set_custom_properties
+from app.docx.ooxml import Mark, Revisions, Span, append_spans, field, set_custom_properties
 from app.domain.diff import DiffOp
 
 __all__ = [
     "FONT",
+    "TEXT_WIDTH",
     "Block",
     "Change",
     "Piece",
+    "block_pieces",
     "blocks",
     "date_text",
+    "list_levels",
     "new_document",
+    "new_paragraph_block",
+    "number_piece",
+    "number_text",
     "opening_words",
     "pieces",
+    "plain_pieces",
+    "plain_spans",
     "printed_number",
     "provision_block",
+    "revision_spans",
     "save",
+    "title_blocks",
+    "write_paragraph",
 ]
 
 FONT = "Times New Roman"
@@ -61,7 +73,6 @@ STYLE_BODY = "UN Body"
 STYLE_SUB = ("UN Subparagraph 1", "UN Subparagraph 2", "UN Subparagraph 3")
 STYLE_BULLET = ("List Bullet", "List Bullet 2", "List Bullet 3")
 STYLE_HEADING = ("Heading 1", "Heading 2", "Heading 3")
-STYLE_MARGIN = "UN Compilation"
 STYLE_LEGEND = "UN Legend"
 
 Emphasis = Literal["plain", "opening", "italic", "heading"]
@@ -76,7 +87,7 @@ _ADVERB = (
     r"(?:also|further|again|once\s+again|once\s+more|deeply|strongly|firmly|fully|gravely|"
     r"seriously|profoundly|duly|warmly|urgently|emphatically|solemnly|sincerely|earnestly|"
     r"highly|greatly|particularly|especially|equally|furthermore|moreover|finally|likewise|"
-    r"similarly|therefore|accordingly|reiterating|recalling)"
+    r"similarly|therefore|accordingly)"
 )
 _VERB = r"[^\W\d_][\w'’-]*"
 _FEELING = (
@@ -309,7 +320,7 @@ class Piece:
 def _emphasis_range(text: str, emphasis: Emphasis) -> tuple[int, int]:
     if emphasis == "opening":
         return opening_words(text)
-    if emphasis in ("italic",):
+    if emphasis == "italic":
         return (0, len(text))
     return (0, 0)
 
@@ -346,8 +357,10 @@ def pieces(
             n += len(op.text)
             if op.op == "equal":
                 o += len(op.text)
-        cuts = sorted({0, len(op.text), *(c - start for c in (lo, hi) if 0 < c - start < len(op.text))})
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        cuts = sorted(
+            {0, len(op.text), *(c - start for c in (lo, hi) if 0 < c - start < len(op.text))}
+        )
+        for a, b in pairwise(cuts):
             out.append(Piece(op.text[a:b], op.op, lo <= start + a < hi, bold, owner))
     return out
 
@@ -360,6 +373,28 @@ def plain_pieces(text: str, emphasis: Emphasis) -> list[Piece]:
 def plain_spans(items: Iterable[Piece]) -> list[Span]:
     """Pieces as they print in a clean text (changes ignored: the caller chose the text)."""
     return [Span(p.text, italic=p.italic, bold=p.bold) for p in items]
+
+
+def revision_spans(
+    items: Sequence[Piece],
+    marks: dict[int | None, Mark],
+    *,
+    deleted_by: Mark | None = None,
+) -> list[Span]:
+    """Pieces as tracked changes: inserted pieces in ``w:ins`` and deleted ones in ``w:del``
+    by their owner's mark; with `deleted_by`, everything is (also) deleted by that mark."""
+    out: list[Span] = []
+    for piece in items:
+        span = Span(piece.text, italic=piece.italic, bold=piece.bold)
+        mark = marks.get(piece.owner)
+        if piece.change == "insert":
+            span = replace(span, inserted=mark, deleted=deleted_by)
+        elif piece.change == "delete":
+            span = replace(span, deleted=mark)
+        elif deleted_by is not None:
+            span = replace(span, deleted=deleted_by)
+        out.append(span)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,6 +425,15 @@ def _reset_style(style: BaseStyle) -> None:
     for tag in ("w:pPr", "w:rPr"):
         for child in style.element.findall(qn(tag)):
             style.element.remove(child)
+
+
+def _no_theme_fonts(document: DocxDocument) -> None:
+    """Styles of the template name theme fonts (Calibri, Cambria): drop them, so that every
+    style, used or not, falls back on Times New Roman."""
+    for fonts in document.styles.element.iter(qn("w:rFonts")):
+        for name in list(fonts.attrib):
+            if name.endswith("Theme") or name.endswith("theme"):
+                del fonts.attrib[name]
 
 
 def _doc_defaults(document: DocxDocument) -> None:
@@ -480,15 +524,16 @@ def _character_style(document: DocxDocument, name: str, style_id: str, size: flo
 
 
 def _define_styles(document: DocxDocument) -> None:
+    _no_theme_fonts(document)
     _doc_defaults(document)
     _paragraph_style(document, "Normal", after=0)
     _paragraph_style(document, STYLE_TITLE, size=14, bold=True, after=12, keep_with_next=True)
     _paragraph_style(document, STYLE_SUBTITLE, italic=True, after=12, keep_with_next=True)
     _paragraph_style(document, STYLE_FORMULA, first_line=_INDENT, after=6, keep_with_next=True)
     _paragraph_style(document, STYLE_PREAMBULAR, first_line=_INDENT, justify=True)
-    _paragraph_style(
-        document, STYLE_OPERATIVE, first_line=_INDENT, justify=True, tabs=(2 * _INDENT,)
-    )
+    # The number sits after a leading tab rather than in a first-line indent: LibreOffice
+    # drops a first-line indent when the line also holds a tab.
+    _paragraph_style(document, STYLE_OPERATIVE, justify=True, tabs=(_INDENT, 2 * _INDENT))
     _paragraph_style(document, STYLE_BODY, justify=True)
     for level, name in enumerate(STYLE_SUB, start=1):
         _paragraph_style(
@@ -512,11 +557,9 @@ def _define_styles(document: DocxDocument) -> None:
             document, name, bold=True, before=12 if level == 0 else 6, keep_with_next=True
         )
         style = document.styles[name]
-        style.element.get_or_add_pPr().append(OxmlElement("w:outlineLvl", {qn("w:val"): str(level)}))
-    _paragraph_style(
-        document, STYLE_MARGIN, left=3 * _INDENT, first_line=-3 * _INDENT, tabs=(3 * _INDENT,),
-        justify=True,
-    )
+        style.element.get_or_add_pPr().append(
+            OxmlElement("w:outlineLvl", {qn("w:val"): str(level)})
+        )
     _paragraph_style(document, STYLE_LEGEND, size=10, after=0)
     _paragraph_style(document, "Header", size=10, after=0, tabs=())
     _paragraph_style(document, "Footer", size=10, after=0, tabs=())
@@ -570,6 +613,8 @@ def new_document(doc: Circulated, *, running_title: str | None = None) -> DocxDo
     core.comments = ""
     core.keywords = ""
     core.revision = max(doc.revision_seq, 1)
+    issued = datetime.combine(doc.issued_on, time(0), tzinfo=UTC)
+    core.created = core.modified = issued
     set_custom_properties(
         document,
         {
@@ -593,9 +638,19 @@ def write_paragraph(
     return paragraph._p
 
 
+def number_text(block: Block) -> str:
+    """The printed number with its tabs: "\t5 bis.\t" in an operative paragraph (the
+    number at the indent), "(a)\t" in a sub-paragraph (hanging indent)."""
+    if not block.number:
+        return ""
+    lead = "\t" if block.style == STYLE_OPERATIVE else ""
+    return f"{lead}{block.number}\t"
+
+
 def number_piece(block: Block) -> list[Piece]:
-    """The printed number and the tab after it, as a piece (a revision may change it)."""
-    return [Piece(block.number + "\t", "equal")] if block.number else []
+    """The printed number and its tabs, as a piece (a revision may change it)."""
+    text = number_text(block)
+    return [Piece(text, "equal")] if text else []
 
 
 def block_pieces(block: Block) -> list[Piece]:

@@ -29,13 +29,14 @@ __all__ = [
     "Mark",
     "Revisions",
     "Span",
+    "add_comment",
     "anchor_comment",
     "append_spans",
     "field",
     "mark_paragraph",
     "set_custom_properties",
-    "set_paragraph_shading",
     "set_style_change",
+    "shade_cell",
     "track_revisions",
     "w3c_datetime",
 ]
@@ -126,6 +127,27 @@ _PPR_ORDER = (
     "w:rPr",
     "w:sectPr",
     "w:pPrChange",
+)
+# Children of w:tcPr in schema order (CT_TcPr).
+_TCPR_ORDER = (
+    "w:cnfStyle",
+    "w:tcW",
+    "w:gridSpan",
+    "w:hMerge",
+    "w:vMerge",
+    "w:tcBorders",
+    "w:shd",
+    "w:noWrap",
+    "w:tcMar",
+    "w:textDirection",
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
+    "w:headers",
+    "w:cellIns",
+    "w:cellDel",
+    "w:cellMerge",
+    "w:tcPrChange",
 )
 # The part of CT_Settings that follows w:trackRevisions.
 _AFTER_TRACK_REVISIONS = (
@@ -253,7 +275,8 @@ class Revisions:
         self._next += 1
         return str(self._next)
 
-    def element(self, tag: Literal["w:ins", "w:del"], mark: Mark) -> etree._Element:
+    def element(self, tag: Literal["w:ins", "w:del", "w:pPrChange"], mark: Mark) -> etree._Element:
+        """A revision element with a fresh id, its author and date."""
         el = OxmlElement(tag)
         el.set(qn("w:id"), self.next_id())
         el.set(qn("w:author"), mark.author)
@@ -404,18 +427,21 @@ def set_style_change(
 ) -> None:
     """Record a change of paragraph style (a preambular paragraph become operative) as a
     formatting revision, so Reject restores the old style."""
-    change = revisions.element("w:del", mark)  # same attributes; retagged below
-    change.tag = qn("w:pPrChange")
+    change = revisions.element("w:pPrChange", mark)
     old = OxmlElement("w:pPr")
     old.append(OxmlElement("w:pStyle", {qn("w:val"): old_style_id}))
     change.append(old)
     insert_ordered(_ppr(paragraph), change, _PPR_ORDER)
 
 
-def set_paragraph_shading(paragraph: etree._Element, fill: str) -> None:
-    """Shade a paragraph: the colour code negotiators already read (green = agreed)."""
+def shade_cell(cell: etree._Element, fill: str) -> None:
+    """Shade a table cell (``w:tcPr/w:shd``): the status colours of a compilation."""
+    tcpr = cell.find(qn("w:tcPr"))
+    if tcpr is None:
+        tcpr = OxmlElement("w:tcPr")
+        cell.insert(0, tcpr)
     shd = OxmlElement("w:shd", {qn("w:val"): "clear", qn("w:color"): "auto", qn("w:fill"): fill})
-    insert_ordered(_ppr(paragraph), shd, _PPR_ORDER)
+    insert_ordered(tcpr, shd, _TCPR_ORDER)
 
 
 def field(paragraph: etree._Element, instruction: str, placeholder: str = "1") -> None:
@@ -495,3 +521,32 @@ def set_custom_properties(document: DocxDocument, properties: dict[str, str | in
     package = document.part.package
     part = Part(PackURI("/docProps/custom.xml"), CONTENT_TYPE.OFC_CUSTOM_PROPERTIES, blob, package)
     package.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
+
+
+def initials(author: str) -> str:
+    """What Word shows in a comment balloon: "EU", "RF" (Russian Federation), "GC" (G77 and
+    China)."""
+    words = author.split()
+    if len(words) == 1 and words[0].isupper():
+        return words[0][:4]
+    return "".join(word[0] for word in words if word[:1].isupper())[:4] or author[:2].upper()
+
+
+def add_comment(
+    document: DocxDocument,
+    first: etree._Element,
+    last: etree._Element,
+    *,
+    text: str,
+    author: str,
+    when: datetime | date,
+) -> int:
+    """A Word comment by `author` dated `when`, anchored on the children `first`…`last` of
+    one paragraph. Returns its id."""
+    comment = document.comments.add_comment(text=text, author=author, initials=initials(author))
+    # python-docx stamps the comment with now(); an export must say when it was made.
+    comment._comment_elm.set(qn("w:date"), w3c_datetime(when))
+    paragraph = first.getparent()
+    assert paragraph is not None
+    anchor_comment(paragraph, first, last, comment.comment_id)
+    return comment.comment_id

@@ -214,6 +214,7 @@ def _proposal(view: AmendmentView) -> model.Proposal:
         diff=view.diff,
         text=view.proposed_text,
         new_label=None,
+        new_kind=view.new_kind.value if view.new_kind else None,
         move_after_label=view.move_after_label,
         state=view.state.value,
     )
