@@ -177,7 +177,9 @@ def open_docx(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> DocxPackage:
         # stream; directory entry names are UTF-16LE.
         if "EncryptionInfo".encode("utf-16-le") in data:
             raise Invalid(PASSWORD_PROTECTED)
-        raise Invalid(LEGACY_DOC)
+        if "WordDocument".encode("utf-16-le") in data:
+            raise Invalid(LEGACY_DOC)
+        raise Invalid(NOT_DOCX)
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise Invalid(NOT_DOCX)
     try:

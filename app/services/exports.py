@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Amendment, AmendmentWording, Negotiation, Revision, RevisionEntry
@@ -89,10 +89,23 @@ def export_document(
 
 
 def circulated_text(
-    database: Database, *, document_id: int, revision: str | None = None
+    database: Database,
+    *,
+    document_id: int,
+    revision: str | None = None,
+    viewer: Actor | None = None,
 ) -> tuple[model.Circulated, tuple[model.Proposal, ...]]:
     with database.read() as db:
+        get_document(db, document_id, viewer=viewer)
         return _circulated(db, document_id, revision)
+
+
+def latest_revision_seq(database: Database, *, document_id: int) -> int:
+    with database.read() as db:
+        seq = db.scalar(select(func.max(Revision.seq)).where(Revision.document_id == document_id))
+        if seq is None:
+            raise NotFound(f"Document {document_id} has no revision.")
+        return int(seq)
 
 
 def _circulated(

@@ -119,3 +119,74 @@ def test_amendment_list_and_the_download_endpoint(world: World) -> None:
         assert r.status_code == 200
         r = client.get(f"/api/v1/documents/{world.document.id}/export/poster")
         assert r.status_code == 422
+
+
+def _client(world: World, username: str):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    app = create_app(Settings(secret_key="x", database_url=world.database.url),
+                     database=world.database)
+    client = TestClient(app)
+    client.post("/api/v1/session", json={"username": username,
+                                         "password": "correct horse battery"})
+    return client
+
+
+def test_a_marked_up_copy_becomes_proposals_after_a_preview(world: World) -> None:
+    from app.services.exports import circulated_text
+    from tests.docx_fixtures.marked import copy_of
+    from tests.docx_fixtures.word import dele, ins
+
+    zero, _ = circulated_text(world.database, document_id=world.document.id, revision="0")
+    op1, op3 = world.provision("OP1"), world.provision("OP3")
+    marked = copy_of(zero, edit={op1: ["Decides to ", dele("convene"), ins("hold"),
+                                       " an intergovernmental conference on international "
+                                       "migration in 2018;"]},
+                     mark={op3: "del"})
+    with _client(world, "usa") as client:
+        files = {"file": ("copy.docx", marked, "application/octet-stream")}
+        r = client.post(f"/api/v1/documents/{world.document.id}/marked-up", files=files)
+        assert r.status_code == 200, r.text
+        preview = r.json()
+        assert preview["identified_by"] == "properties" and preview["revision"] == "Zero draft"
+        kinds = {c["kind"]: c for c in preview["changes"]}
+        assert kinds["wording"]["label"] == "OP1" and "hold" in kinds["wording"]["text"]
+        assert amendments.list_amendments(world.database, document_id=world.document.id) == []
+        wording = kinds["wording"]["number"]
+        r = client.post(f"/api/v1/documents/{world.document.id}/marked-up", files=files,
+                        data={"confirm": "true", "changes": str(wording)})
+        assert r.status_code == 200, r.text
+        [saved] = r.json()["saved"]
+        assert saved["proponents"] == ["United States"] and saved["provision_label"] == "OP1"
+        assert saved["proposed_text"] == OP1.replace("to convene", "to hold")
+        r = client.post(f"/api/v1/documents/{world.document.id}/marked-up",
+                        files={"file": ("x.docx", b"not a zip", "application/octet-stream")})
+        assert r.status_code == 422
+        assert r.json()["message"].startswith("This file is not a Word document (.docx).")
+    assert len(amendments.list_amendments(world.database, document_id=world.document.id)) == 1
+
+
+def test_a_draft_in_word_becomes_a_document(world: World) -> None:
+    from app.services.exports import export_document
+
+    clean = export_document(world.database, document_id=world.document.id,
+                            kind=ExportKind.CLEAN, revision="0")
+    with _client(world, "secretariat") as client:
+        files = {"file": ("draft.docx", clean.content, "application/octet-stream")}
+        url = f"/api/v1/negotiations/{world.negotiation_id}/documents/docx"
+        r = client.post(url, files=files, data={"preview": "true"})
+        assert r.status_code == 200, r.text
+        assert r.json()["scheme"] == "resolution" and r.json()["recognised"]
+        r = client.post(url, files=files, data={"revision_name": "Zero draft (from Word)"})
+        assert r.status_code == 201, r.text
+        imported = r.json()["document"]
+        assert [p["label"] for p in imported["provisions"]] == [
+            p.label for p in world.document.provisions]
+        assert [p["text"] for p in imported["provisions"]] == [
+            p.text for p in world.document.provisions]
+    with _client(world, "usa") as client:
+        r = client.post(url, files=files)
+        assert r.status_code == 403

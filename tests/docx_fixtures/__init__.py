@@ -1,0 +1,1 @@
+"""Word files built in code for the import, marked-up and safety tests (no binary fixtures)."""
