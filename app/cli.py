@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -141,6 +141,51 @@ def import_text(
     )
 
 
+@main.command("import-docx")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--negotiation", "symbol", required=True, help="Symbol of the negotiation.")
+@click.option("--as", "username", required=True, help="The secretariat or co-facilitator account.")
+@click.option("--revision-name", default="Zero draft", show_default=True)
+@click.option("--issued-on", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--preview", is_flag=True, help="Only show what is recognised; create nothing.")
+def import_docx(
+    file: Path,
+    symbol: str,
+    username: str,
+    revision_name: str,
+    issued_on: datetime | None,
+    preview: bool,
+) -> None:
+    """Import a draft typed in Word (.docx): headings, lists, PP/OP, sub-paragraphs."""
+    from app.services.accounts import actor_for_username
+    from app.services.documents import find_negotiation
+    from app.services.word_import import import_docx as import_word
+    from app.services.word_import import preview_draft
+
+    data = file.read_bytes()
+    if preview:
+        report = preview_draft(data)
+        for line in (*report.recognised, *(f"warning: {w}" for w in report.warnings)):
+            click.echo(line)
+        return
+    database = _database()
+    negotiation = find_negotiation(database, symbol=symbol)
+    document, report = import_word(
+        database,
+        actor=actor_for_username(database, username=username),
+        negotiation_id=negotiation.id,
+        data=data,
+        revision_name=revision_name,
+        issued_on=issued_on.date() if issued_on else date.today(),
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    click.echo(
+        f"Imported document {document.id}: {document.title} "
+        f"({len(document.provisions)} provisions, {revision_name})."
+    )
+
+
 @main.command()
 @click.argument("document_id", type=int)
 @click.option(
@@ -199,6 +244,78 @@ def revisions(document_id: int, ref: str | None) -> None:
         click.echo("\nRenumbered:")
         for old, new in changed.items():
             click.echo(f"  {old} → {new or '(left the text)'}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """Write a consistent snapshot of the whole database to FILE (gzip if it ends in .gz)."""
+    from app.services.archive import backup_database
+
+    try:
+        summary = backup_database(_database(), file)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(
+        f"Backed up {summary.total:,} rows of {len(summary.rows)} tables "
+        f"(schema {summary.alembic_revision}, {summary.dialect}) to {file}."
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    """Load a backup into an empty database migrated to the backup's schema revision."""
+    from app.services.archive import restore_database
+
+    try:
+        summary = restore_database(_database(), file)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(
+        f"Restored {summary.total:,} rows of {len(summary.rows)} tables from {file} "
+        f"(taken on {summary.source_dialect}, schema {summary.alembic_revision})."
+    )
+
+
+@main.command("export-negotiation")
+@click.argument("symbol")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export_negotiation(symbol: str, output: Path | None) -> None:
+    """Write one negotiation, with its history and event log, as JSON (stdout without -o)."""
+    import json
+
+    from app.services.archive import export_negotiation as export
+
+    try:
+        document = export(_database(), symbol=symbol)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    content = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    output.write_text(content, encoding="utf-8")
+    rows = sum(len(rows) for rows in document["tables"].values())
+    click.echo(f"Wrote {symbol} to {output} ({rows:,} rows, {len(document['users'])} users).")
+
+
+@main.command("import-negotiation")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_negotiation(file: Path) -> None:
+    """Add a negotiation exported by export-negotiation (users are matched by username)."""
+    from app.services.archive import import_negotiation as load
+    from app.services.archive import read_negotiation_file
+
+    try:
+        summary = load(_database(), read_negotiation_file(file), reference_data=True)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    created = f", {len(summary.users_created)} users created" if summary.users_created else ""
+    click.echo(
+        f"Imported {summary.symbol} as negotiation {summary.negotiation_id} "
+        f"({sum(summary.rows.values()):,} rows{created})."
+    )
 
 
 def run() -> None:
