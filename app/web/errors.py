@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.domain.errors import Conflict, DomainError, Invalid, NotAllowed, NotAuthenticated, NotFound
 
@@ -36,7 +37,21 @@ def _kind(error: DomainError) -> str:
     return "error"
 
 
+UNAVAILABLE = "The database is unavailable; try again in a moment."
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        """The database is down or restarting: say so as JSON, not a bare 500. The engine's
+        pre-ping replaces dead connections, so the next request after it is back succeeds."""
+        return JSONResponse(
+            {"error": "unavailable", "message": UNAVAILABLE},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(
