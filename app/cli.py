@@ -33,7 +33,15 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     click.echo(f"Rolltext on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    # Live pages hold a stream open: give them 3 s to close, then stop (Ctrl+C stays prompt).
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        timeout_graceful_shutdown=3,
+    )
 
 
 @main.command()

@@ -1,9 +1,41 @@
-"""The browser workspace: server-rendered pages (Jinja2 + HTMX). Installed by create_app()."""
+"""The browser workspace: server-rendered pages (Jinja2 + HTMX). Installed by create_app().
+
+One module per resource; each page route is thin: it calls the same services as the JSON API
+and renders their views. Fragments re-fetch themselves when the live stream (app/web/live.py)
+says their part of the text changed.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.web import live
+from app.web.pages import (
+    auth,
+    consolidate,
+    negotiations,
+    overview,
+    proposals,
+    revisions,
+    screen,
+    text,
+)
+from app.web.templating import STATIC
 
 
 def install(app: FastAPI) -> None:
     """Mount the pages, static files and the live stream on the application."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    live.install(app)
+    for module in (
+        auth,
+        negotiations,
+        text,
+        proposals,
+        consolidate,
+        revisions,
+        overview,
+        screen,
+    ):
+        app.include_router(module.router)
