@@ -140,16 +140,29 @@ def test_import_docx_and_export(cli: CliRunner, database: Database, tmp_path: Pa
     assert cli.invoke(main, ["demo"]).exit_code == 0
     [summary] = documents.list_negotiations(database)[0].documents
     out = tmp_path / "clean.docx"
-    result = cli.invoke(main, ["export", str(summary.id), "--kind", "clean", "--revision",
-                               "Rev.1", "-o", str(out)])
+    result = cli.invoke(
+        main, ["export", str(summary.id), "--kind", "clean", "--revision", "Rev.1", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:2] == b"PK"
-    preview = cli.invoke(main, ["import-docx", str(out), "--negotiation", "x", "--as", "x",
-                                "--preview"])
+    preview = cli.invoke(
+        main, ["import-docx", str(out), "--negotiation", "x", "--as", "x", "--preview"]
+    )
     assert preview.exit_code == 0 and "heading: Scope of the Global Compact" in preview.output
     symbol = demo_data()["negotiation"]["symbol"]
-    result = cli.invoke(main, ["import-docx", str(out), "--negotiation", symbol,
-                               "--as", "secretariat", "--revision-name", "From Word"])
+    result = cli.invoke(
+        main,
+        [
+            "import-docx",
+            str(out),
+            "--negotiation",
+            symbol,
+            "--as",
+            "secretariat",
+            "--revision-name",
+            "From Word",
+        ],
+    )
     assert result.exit_code == 0, result.output
     imported = int(result.output.split("Imported document ")[1].split(":")[0])
     original = documents.get_document(database, document_id=summary.id)

@@ -14,7 +14,9 @@ from app.main import create_app
 from app.observability import JsonFormatter
 
 
-def test_each_request_is_logged_with_an_id(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_each_request_is_logged_with_an_id(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     app = create_app(Settings(secret_key="x", database_url=f"sqlite:///{tmp_path / 'x.db'}"))
     with TestClient(app) as client, caplog.at_level(logging.INFO, logger="rolltext.request"):
         response = client.get("/api/v1/me", headers={"X-Request-ID": "abc123"})
