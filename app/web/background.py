@@ -1,4 +1,5 @@
-"""Work the server does on its own: settling silence procedures whose deadline has passed.
+"""Work the server does on its own: settling silence procedures whose deadline has passed,
+and (on PostgreSQL) listening for live events from the other workers.
 
 It runs at start-up (a server that was down at the deadline settles on its way up) and then
 every few seconds. Settlement claims each silence with a conditional UPDATE, so any number of
@@ -35,8 +36,13 @@ async def settle_forever(database: Database, interval: float) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     interval = app.state.settings.settle_interval_seconds
+    broadcaster = getattr(app.state, "broadcaster", None)
+    if hasattr(broadcaster, "start"):
+        broadcaster.start()  # type: ignore[union-attr]
     task = asyncio.create_task(settle_forever(app.state.database, interval))
     try:
         yield
     finally:
         task.cancel()
+        if hasattr(broadcaster, "stop"):
+            await run_in_threadpool(broadcaster.stop)  # type: ignore[union-attr]

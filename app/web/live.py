@@ -7,8 +7,10 @@ subscribed Server-Sent-Events stream on the event loop. A page fragment listens 
 `hx-trigger="sse:provision-12"` and re-fetches itself; forms being typed into are never part of
 a re-fetched fragment, so nobody loses words.
 
-`Broadcaster` is an interface: this module ships the in-process one (one worker). A later issue
-can add PostgreSQL LISTEN/NOTIFY behind the same two methods to reach every worker.
+`Broadcaster` is an interface with two implementations: the in-process one (SQLite, or a single
+worker), and `PostgresBroadcaster`, which sends every event through PostgreSQL's NOTIFY and
+delivers what its LISTEN connection hears, so a change made through worker A reaches the
+browsers connected to worker B — with no service beyond the database.
 
 The provision "on screen" in the meeting room is also kept here, in memory, per document: a
 restart forgets it and several workers would not share it. A later issue moves it to the
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
@@ -31,6 +34,8 @@ from fastapi.responses import StreamingResponse
 
 from app.domain.roles import Actor
 from app.web.deps import current_actor
+
+log = logging.getLogger("rolltext.live")
 
 #: Change kinds after which the order or the labels of the text may differ: pages re-render
 #: their whole list (keeping open panels), not just one provision.
@@ -159,6 +164,100 @@ class InProcessBroadcaster:
         return len(self._subscribers.get(channel, ()))
 
 
+class PostgresBroadcaster:
+    """Events across workers through PostgreSQL LISTEN/NOTIFY; local fan-out in-process.
+
+    `publish` only NOTIFYs; every worker, the publishing one included, delivers an event when
+    its LISTEN connection hears it, so each browser gets it exactly once, in commit order. The
+    listening thread reconnects by itself after a database restart and then tells every open
+    page to re-fetch ("resync"), since events may have been missed meanwhile.
+    """
+
+    CHANNEL = "rolltext_live"
+
+    def __init__(self, url: str, local: InProcessBroadcaster | None = None) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.local = local or InProcessBroadcaster()
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._publisher: Any = None
+        self._publish_lock = threading.Lock()
+        self.listening = threading.Event()
+
+    # -- the Broadcaster interface --------------------------------------------------------------
+
+    def publish(self, channel: str, names: Iterable[str], data: str = "") -> None:
+        payload = json.dumps({"c": channel, "n": list(dict.fromkeys(names)), "d": data})
+        with self._publish_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._publisher is None or self._publisher.closed:
+                        import psycopg
+
+                        self._publisher = psycopg.connect(self.dsn, autocommit=True)
+                    self._publisher.execute("SELECT pg_notify(%s, %s)", (self.CHANNEL, payload))
+                    return
+                except Exception:
+                    self._publisher = None
+                    if attempt == 2:
+                        log.warning("live event not sent: the database is unreachable")
+
+    def subscribe(self, channel: str) -> _Queue:
+        return self.local.subscribe(channel)
+
+    def last_id(self, channel: str) -> int:
+        return self.local.last_id(channel)
+
+    def listeners(self, channel: str) -> int:
+        return self.local.listeners(channel)
+
+    # -- the listening thread -------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._listen, name="live-listen", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                self._publisher.close()
+
+    def _listen(self) -> None:
+        import psycopg
+
+        delay = 0.2
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {self.CHANNEL}")
+                    if delay > 0.2:  # we were cut off: pages may have missed events
+                        for channel in list(self.local._subscribers):
+                            self.local.publish(channel, ["resync"])
+                    delay = 0.2
+                    self.listening.set()
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=0.5):
+                            self._deliver(note.payload)
+            except Exception:
+                self.listening.clear()
+                if self._stop.wait(delay):
+                    return
+                delay = min(delay * 2, 5.0)
+
+    def _deliver(self, payload: str) -> None:
+        try:
+            event = json.loads(payload)
+            self.local.publish(event["c"], event["n"], event.get("d", ""))
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed live event")
+
+
 def document_channel(document_id: int) -> str:
     return f"document:{document_id}"
 
@@ -234,9 +333,16 @@ def put_on_screen(app: FastAPI, *, document_id: int, provision_id: int | None) -
     broadcaster_of(app).publish(document_channel(document_id), ["screen"])
 
 
+def broadcaster_for(url: str) -> Broadcaster:
+    """PostgreSQL reaches every worker through NOTIFY; SQLite runs one process, in-process."""
+    if url.startswith("postgresql"):
+        return PostgresBroadcaster(url)
+    return InProcessBroadcaster()
+
+
 def install(app: FastAPI, broadcaster: Broadcaster | None = None) -> None:
     """Give the app a broadcaster and a screen selection, and listen to the database."""
-    app.state.broadcaster = broadcaster or InProcessBroadcaster()
+    app.state.broadcaster = broadcaster or broadcaster_for(app.state.database.url)
     app.state.screen = ScreenSelection()
     app.state.database.listeners.append(ChangeListener(app.state.broadcaster))
     app.include_router(router)

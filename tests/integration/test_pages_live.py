@@ -116,7 +116,15 @@ def test_a_commit_reaches_subscribers(world: World) -> None:
         subscription.close()
         return names
 
-    assert run(scenario) == [
+    if hasattr(broadcaster, "start"):  # PostgreSQL: events travel through LISTEN/NOTIFY
+        broadcaster.start()
+        assert broadcaster.listening.wait(5)
+    try:
+        names = run(scenario)
+    finally:
+        if hasattr(broadcaster, "stop"):
+            broadcaster.stop()
+    assert names == [
         f"provision-{op1}",
         "document",
         f"provision-{op1}",
