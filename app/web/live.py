@@ -31,8 +31,11 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
+from app.db.session import Database
 from app.domain.roles import Actor
+from app.services.text import get_document
 from app.web.deps import current_actor
 
 log = logging.getLogger("rolltext.live")
@@ -350,6 +353,13 @@ def install(app: FastAPI, broadcaster: Broadcaster | None = None) -> None:
 
 # -- the stream --------------------------------------------------------------------------------
 
+
+def _check_readable(database: Database, document_id: int, actor: Actor) -> None:
+    """Only those who may read a document hear about its changes."""
+    with database.read() as db:
+        get_document(db, document_id, viewer=actor)
+
+
 router = APIRouter(tags=["live"], include_in_schema=False)
 
 
@@ -358,6 +368,7 @@ async def live(
     document_id: int, request: Request, actor: Annotated[Actor, Depends(current_actor)]
 ) -> StreamingResponse:
     """Server-Sent Events for one document's pages (the htmx sse extension connects here)."""
+    await run_in_threadpool(_check_readable, request.app.state.database, document_id, actor)
     broadcaster = broadcaster_of(request.app)
     channel = document_channel(document_id)
     seen = request.headers.get("last-event-id")

@@ -176,3 +176,16 @@ def test_the_stream_of_a_document(world: World, short_streams: None) -> None:
         assert "event: resync\n" in r.text
         r = client.get(url, headers={"Last-Event-ID": str(app.state.broadcaster.last_id(channel))})
         assert "event: resync" not in r.text
+
+
+def test_the_live_stream_is_only_for_readers_of_the_document(world: World) -> None:
+    from fastapi.testclient import TestClient
+
+    app = create_app(
+        Settings(secret_key="x", database_url=world.database.url), database=world.database
+    )
+    with TestClient(app) as client:
+        client.post("/api/v1/session", json={"username": "ngo",
+                                             "password": "correct horse battery"})
+        r = client.get(f"/documents/{world.document.id}/live")
+        assert r.status_code == 404
