@@ -104,6 +104,7 @@ def decide(
             after_id=result.id if result else None,
             provision_id=provision.id,
             amendment_id=amendment.id,
+            amendment_kind=amendment.kind.value,
             reason=reason,
         )
         db.flush()

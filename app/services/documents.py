@@ -337,5 +337,6 @@ def _negotiation_view(
         symbol=negotiation.symbol,
         title=negotiation.title,
         cofacilitators=tuple(directory.delegations[i].short for i in cofacs),
+        cofacilitator_codes=tuple(directory.delegations[i].code for i in cofacs),
         documents=tuple(summaries),
     )

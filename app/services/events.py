@@ -43,6 +43,10 @@ def record(
             "subject_id": subject_id,
             "negotiation_id": negotiation_id,
             "document_id": document_id,
-            **{k: v for k, v in data.items() if k in ("provision_id", "amendment_id")},
+            **{
+                k: v
+                for k, v in data.items()
+                if k in ("provision_id", "amendment_id", "amendment_kind")
+            },
         }
     )

@@ -47,6 +47,7 @@ class NegotiationView:
     title: str
     cofacilitators: tuple[str, ...]
     documents: tuple[DocumentSummary, ...]
+    cofacilitator_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
