@@ -278,7 +278,8 @@ def events_for(changes: list[dict[str, Any]]) -> dict[int, list[str]]:
             provision_id = change.get("subject_id")
         if provision_id is not None:
             names.append(f"provision-{provision_id}")
-        if change.get("kind") in STRUCTURAL:
+        rewording = change.get("amendment_kind") == "wording"  # words change, not the order
+        if change.get("kind") in STRUCTURAL and not rewording:
             names.append("structure")
         names.append("document")
     return {doc: list(dict.fromkeys(names)) for doc, names in found.items()}
