@@ -26,9 +26,11 @@ __all__ = [
     "apply_diff",
     "changes",
     "collisions",
+    "find_collisions",
     "new_text",
     "old_text",
     "rebase",
+    "rebase_all",
     "tokenize",
     "word_diff",
 ]
@@ -442,6 +444,32 @@ def collisions(
     return tuple((a, b) for a in changes(ops_a) for b in hunks_b if _touch(a, b))
 
 
+def find_collisions(
+    diffs: Sequence[tuple[int, Sequence[DiffOp]]],
+) -> list[tuple[int, int, tuple[tuple[Change, Change], ...]]]:
+    """Every pair of changes (keyed by an id) to the same text that touch the same words.
+
+    The co-facilitators' review of a busy paragraph compares hundreds of proposals: their hunks
+    are swept in order of position, so the cost follows the number of hunks and of actual
+    collisions, not the square of the number of proposals. Same rule as `collisions`.
+    """
+    hunks = sorted(
+        ((change, key) for key, ops in diffs for change in changes(ops)),
+        key=lambda item: (item[0].start, item[0].end),
+    )
+    found: dict[tuple[int, int], list[tuple[Change, Change]]] = {}
+    active: list[tuple[Change, int]] = []
+    for change, key in hunks:
+        active = [(c, k) for c, k in active if c.end >= change.start]
+        for other, other_key in active:
+            if other_key != key:
+                pair = (other_key, key) if other_key < key else (key, other_key)
+                hunk_pair = (other, change) if other_key < key else (change, other)
+                found.setdefault(pair, []).append(hunk_pair)
+        active.append((change, key))
+    return [(a, b, tuple(pairs)) for (a, b), pairs in sorted(found.items())]
+
+
 # --------------------------------------------------------------------------------------------
 # Carrying a pending amendment onto a new version of its paragraph
 # --------------------------------------------------------------------------------------------
@@ -564,22 +592,46 @@ def rebase(old_base: str, new_base: str, proposed: str) -> Rebased | NeedsRedraf
     Patch_Margin tokens of context the new version left alone, occurs exactly once in the new
     version, where the merge put it. Otherwise the amendment needs redrafting.
     """
+    return rebase_all(old_base, new_base, [proposed])[0]
+
+
+def rebase_all(
+    old_base: str, new_base: str, proposals: Sequence[str]
+) -> list[Rebased | NeedsRedraft]:
+    """`rebase` for every pending amendment written on `old_base` at once.
+
+    When a decision creates a new version, all the paragraph's pending amendments move
+    together: the token alphabet and the new version's own change are worked out once, not
+    once per amendment.
+    """
+    if old_base == new_base:
+        return [
+            Rebased(p, word_diff(new_base, p), already_in_text=new_base == p) for p in proposals
+        ]
+    codec = _Codec()
+    old, new = codec.encode(old_base), codec.encode(new_base)
+    base_ops = _encoded_diff(old, new)
+    base_hunks = changes(base_ops)
+    return [_rebase_one(codec, old, new, base_hunks, new_base, proposed) for proposed in proposals]
+
+
+def _rebase_one(
+    codec: _Codec,
+    old: str,
+    new: str,
+    base_hunks: tuple[Change, ...],
+    new_base: str,
+    proposed: str,
+) -> Rebased | NeedsRedraft:
     if new_base == proposed:
         return Rebased(proposed, word_diff(new_base, proposed), already_in_text=True)
-    if old_base == new_base:
-        return Rebased(proposed, word_diff(new_base, proposed), already_in_text=False)
-
-    codec = _Codec()
-    old, new, amended = codec.encode(old_base), codec.encode(new_base), codec.encode(proposed)
-    base_ops = _encoded_diff(old, new)
+    amended = codec.encode(proposed)
     amendment_ops = _encoded_diff(old, amended)
-
-    clashes = collisions(base_ops, amendment_ops)
+    amendment_hunks = changes(amendment_ops)
+    clashes = [(b, a) for b in base_hunks for a in amendment_hunks if _touch(b, a)]
     if clashes:
         return _needs_redraft(_conflict(old, codec, b, a) for b, a in clashes)
 
-    base_hunks = changes(base_ops)
-    amendment_hunks = changes(amendment_ops)
     merged = _merge(old, base_hunks + amendment_hunks)
 
     patches = _PATCHER.patch_make(old, [(_DMP_CODE[op.op], op.text) for op in amendment_ops])
@@ -599,4 +651,5 @@ def rebase(old_base: str, new_base: str, proposed: str) -> Rebased | NeedsRedraf
         # diff-match-patch refused a patch, but the 3-way merge is beyond doubt: keep it.
 
     text = codec.decode(merged)
-    return Rebased(text, word_diff(new_base, text), already_in_text=text == new_base)
+    ops = _decode_ops(_encoded_diff(new, merged), codec)
+    return Rebased(text, ops, already_in_text=text == new_base)

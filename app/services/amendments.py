@@ -20,7 +20,7 @@ from app.db.models import (
 from app.db.session import Database
 from app.domain.amendments import AmendmentKind, AmendmentState
 from app.domain.brackets import UnbalancedBrackets, check_balance
-from app.domain.diff import word_diff
+from app.domain.diff import find_collisions, word_diff
 from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.domain.labels import ProvisionKind
 from app.domain.provisions import check_open_for_proposals
@@ -507,27 +507,19 @@ def amendment_views(
 
 def collisions(views: Sequence[AmendmentView]) -> tuple[Collision, ...]:
     """Pending wording proposals on the same version that touch the same words."""
-    from app.domain.diff import collisions as diff_collisions
-
-    wording = [
-        v
-        for v in views
-        if v.kind is AmendmentKind.WORDING
-        and v.state is AmendmentState.PENDING
-        and not v.needs_redraft
-    ]
+    by_base: dict[int | None, list[AmendmentView]] = defaultdict(list)
+    for v in views:
+        pending = v.state is AmendmentState.PENDING and not v.needs_redraft
+        if v.kind is AmendmentKind.WORDING and pending:
+            by_base[v.base_version].append(v)
     found = []
-    for i, a in enumerate(wording):
-        for b in wording[i + 1 :]:
-            if a.base_version != b.base_version:
-                continue
-            pairs = diff_collisions(a.diff, b.diff)
-            if pairs:
-                words = " / ".join(
-                    dict.fromkeys(c.deleted.strip() or "(insertion point)" for c, _ in pairs)
-                )
-                found.append(Collision(first=a.id, second=b.id, words=words))
-    return tuple(found)
+    for group in by_base.values():
+        for first, second, pairs in find_collisions([(v.id, v.diff) for v in group]):
+            words = " / ".join(
+                dict.fromkeys(a.deleted.strip() or "(insertion point)" for a, _ in pairs)
+            )
+            found.append(Collision(first=first, second=second, words=words))
+    return tuple(sorted(found, key=lambda c: (c.first, c.second)))
 
 
 # -- helpers ----------------------------------------------------------------------------------

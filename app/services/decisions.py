@@ -7,6 +7,8 @@ proposal on that provision onto it (rebase): each either moves onto the new word
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -14,7 +16,7 @@ from app.db.models import Amendment, AmendmentWording, Provision, ProvisionVersi
 from app.db.session import Database
 from app.domain.amendments import AmendmentKind, AmendmentState, Decision, transition
 from app.domain.brackets import bracket_change, bracket_whole, resolve
-from app.domain.diff import NeedsRedraft, rebase
+from app.domain.diff import NeedsRedraft, rebase_all
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.labels import LabelNode, key_for_alternative, key_for_new
 from app.domain.provisions import ProvisionStatus, check_status_change
@@ -508,10 +510,16 @@ def _rebase_pending(
                 )
             ).all()
         )
-    rebased_wordings: list[tuple[Amendment, AmendmentWording]] = []
+    by_base: dict[int, list[tuple[Amendment, AmendmentWording]]] = defaultdict(list)
     for amendment, wording in pairs:
         assert wording.text is not None and wording.base_version_id is not None
-        outcome = rebase(bases[wording.base_version_id], new.text, wording.text)
+        by_base[wording.base_version_id].append((amendment, wording))
+    outcomes = []
+    for base_id, group in by_base.items():
+        texts = [w.text or "" for _, w in group]
+        outcomes.extend(zip(group, rebase_all(bases[base_id], new.text, texts), strict=True))
+    rebased_wordings: list[tuple[Amendment, AmendmentWording]] = []
+    for (amendment, wording), outcome in outcomes:
         if isinstance(outcome, NeedsRedraft):
             amendment.needs_redraft = True
             amendment.redraft_reason = outcome.reason

@@ -526,3 +526,47 @@ def test_rebase_of_edits_in_different_halves_combines_both(
     assert result.proposed == expected
     assert not result.already_in_text
     assert pairs(changes(result.ops)) == pairs(changes(word_diff(old, proposed)))
+
+
+_WORDS = ["the", "General", "Assembly", "decides", "to", "convene", "a", "conference", "in", "2018"]
+
+
+@st.composite
+def _edited(draw: st.DrawFn, base: list[str]) -> str:
+    words = list(base)
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(words) - 1))
+        action = draw(st.sampled_from(["replace", "insert", "delete"]))
+        if action == "replace":
+            words[i] = draw(st.sampled_from(["hold", "organise", "urgently", "2019"]))
+        elif action == "insert":
+            words.insert(i, draw(st.sampled_from(["also", "further", "inter alia"])))
+        elif len(words) > 2:
+            del words[i]
+    return " ".join(words)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_find_collisions_agrees_with_comparing_every_pair(data: st.DataObject) -> None:
+    base = _WORDS * 2
+    old = " ".join(base)
+    proposals = [data.draw(_edited(base)) for _ in range(data.draw(st.integers(2, 6)))]
+    diffs = [(i, diff_module.word_diff(old, p)) for i, p in enumerate(proposals)]
+    swept = {(a, b): set(pairs) for a, b, pairs in diff_module.find_collisions(diffs)}
+    brute = {}
+    for (i, a), (j, b) in itertools.combinations(diffs, 2):
+        pairs = collisions(a, b)
+        if pairs:
+            brute[(i, j)] = set(pairs)
+    assert swept == brute
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_rebase_all_equals_rebasing_one_at_a_time(data: st.DataObject) -> None:
+    base = _WORDS * 2
+    old = " ".join(base)
+    new = data.draw(_edited(base))
+    proposals = [data.draw(_edited(base)) for _ in range(data.draw(st.integers(1, 5)))]
+    assert diff_module.rebase_all(old, new, proposals) == [rebase(old, new, p) for p in proposals]
