@@ -157,8 +157,10 @@ def test_a_round_of_negotiation(demo_server: str, chromium: Any, artifacts: Path
     expect(g77.locator(f"#state-{pid}")).to_contain_text("accepted", timeout=LIVE_TIMEOUT_MS)
     assert g77_words.input_value() == half_typed  # the structure re-rendered, the panel stayed
 
+    # the live refresh of the co-facilitator's own queue settles on version 2 before the next click
+    expect(item).to_contain_text("version 2", timeout=LIVE_TIMEOUT_MS)
     item.locator(".proposal", has_text=second).get_by_role("button", name="Bracket").click()
-    expect(item).to_contain_text(f"{second} bracketed")
+    expect(item).to_contain_text(f"{second} bracketed", timeout=LIVE_TIMEOUT_MS)
     bracketed = "a concise political declaration [and a plan of action]"
     expect(g77.locator(f"#line-{pid}")).to_contain_text(bracketed, timeout=LIVE_TIMEOUT_MS)
     expect(eu.locator(f"#line-{pid}")).to_contain_text(bracketed, timeout=LIVE_TIMEOUT_MS)
