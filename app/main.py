@@ -8,8 +8,18 @@ from starlette.middleware.sessions import SessionMiddleware
 from app import observability
 from app.config import Settings, get_settings
 from app.db.session import Database
-from app.web import errors, pages
-from app.web.api import amendments, auth, documents, inputs, negotiations, process, word
+from app.web import errors, pages, security
+from app.web.api import (
+    amendments,
+    auth,
+    calendar,
+    documents,
+    feed,
+    inputs,
+    negotiations,
+    process,
+    word,
+)
 from app.web.background import lifespan
 
 API = "/api/v1"
@@ -21,12 +31,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         title="Rolltext",
         version="0.1.0",
         summary="Negotiate the text of draft resolutions.",
-        docs_url="/docs",
+        docs_url=None,  # served by app/web/pages/api_docs.py from vendored files (strict CSP)
         openapi_url=f"{API}/openapi.json",
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url)
+    security.install_csrf(app)  # runs inside the session: reads and writes its token
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -36,8 +47,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_age=14 * 24 * 3600,
     )
     app.middleware("http")(observability.request_log)
+    security.install_headers(app, production=settings.environment == "production")
     errors.install(app)
-    for module in (auth, negotiations, documents, amendments, inputs, process, word):
+    security.install_handlers(app)
+    for module in (
+        auth,
+        negotiations,
+        documents,
+        amendments,
+        inputs,
+        process,
+        word,
+        calendar,
+        feed,
+    ):
         app.include_router(module.router, prefix=API)
 
     pages.install(app)

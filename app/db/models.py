@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.db.types import StrEnumType, UTCDateTime
 from app.domain.amendments import AmendmentKind, AmendmentState
+from app.domain.calendar import MeetingKind
 from app.domain.labels import LabelKey, ProvisionKind, Scheme
 from app.domain.provisions import ProvisionStatus
 from app.domain.roles import Role
@@ -104,6 +105,22 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept for the throttle: too many for a username or an address within
+    15 minutes refuse further attempts for a while (services/accounts.py). In the database, so
+    every worker sees the same count; a successful sign-in deletes its username's rows."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_username_at", "username", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Negotiation(Base):
@@ -419,3 +436,50 @@ class StakeholderInput(Base):
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     adopted_by_id: Mapped[int | None] = mapped_column(ForeignKey("amendments.id"))
+
+
+class Meeting(Base):
+    """A meeting or related event in a negotiation's calendar: the co-facilitators' own
+    consultations and visits, and the meetings of related processes the Secretariat maps.
+
+    The date is kept as written (`date_text`) and as EDTF (`edtf`), which keeps its
+    uncertainty ("2016-12", "2017-35", "[..2019]", "XXXX"); `earliest`/`latest` are derived
+    from the EDTF only to sort and filter, and are None where the date has no bound.
+    """
+
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    negotiation_id: Mapped[int] = mapped_column(ForeignKey("negotiations.id"), index=True)
+    kind: Mapped[MeetingKind] = mapped_column(StrEnumType(MeetingKind))
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    date_text: Mapped[str] = mapped_column(String(200))
+    edtf: Mapped[str] = mapped_column(String(100))
+    earliest: Mapped[date | None] = mapped_column(Date)
+    latest: Mapped[date | None] = mapped_column(Date)
+    #: Local times ("15:00") in `timezone`, when the day is exact and the hours are known.
+    start_time: Mapped[str | None] = mapped_column(String(5))
+    end_time: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    location: Mapped[str | None] = mapped_column(String(200))
+    location_tbc: Mapped[bool] = mapped_column(Boolean, default=False)
+    focal_points: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: A regional consultative process (the mapping marks them with "*").
+    regional: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MeetingLink(Base):
+    """What a meeting concerns: the revision discussed there (or issued after it), or the
+    round of written proposals whose deadline it prepares."""
+
+    __tablename__ = "meeting_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    #: "basis" (the text discussed), "outcome" (the revision that followed), "deadline".
+    role: Mapped[str] = mapped_column(String(16))
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))

@@ -2,6 +2,12 @@
 
 A token is shown once when issued; only its SHA-256 is stored, so a stolen database does not
 yield working tokens.
+
+Sign-in is throttled against password guessing: after 5 failed attempts for one username within
+15 minutes, that username cannot sign in for 15 minutes; after 20 failures from one address
+within 15 minutes, that address cannot sign in for 15 minutes. Failures are rows in the database
+(every worker counts the same ones); a successful sign-in clears its username's failures. An
+unknown username is throttled like a real one, so the answers do not reveal which accounts exist.
 """
 
 from __future__ import annotations
@@ -9,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.db.models import ApiToken, Delegation, Group, GroupAuthorisation, User
+from app.db.models import ApiToken, Delegation, Group, GroupAuthorisation, SignInFailure, User
 from app.db.session import Database
 from app.domain.errors import Invalid, NotAuthenticated, NotFound
 from app.domain.roles import Actor, Role
@@ -28,6 +35,25 @@ from app.timeutil import utcnow
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "rt_"
 MIN_PASSWORD = 8
+
+#: The throttle: this many failures within WINDOW lock a username (or an address) for LOCKOUT.
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)
+
+
+class SignInThrottled(NotAuthenticated):
+    """Too many failed sign-ins: refused without looking at the password, until `until`."""
+
+    def __init__(self, message: str, *, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds until the lock ends (the Retry-After header)."""
+        return max(1, int((self.until - utcnow()).total_seconds()) + 1)
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
@@ -96,17 +122,68 @@ def list_users(database: Database) -> list[UserView]:
         return [_user_view(db, u) for u in db.scalars(select(User).order_by(User.username))]
 
 
-def authenticate(database: Database, *, username: str, password: str) -> Actor:
+def authenticate(
+    database: Database, *, username: str, password: str, address: str | None = None
+) -> Actor:
+    """The account's actor if the password is right; failures are counted (see module doc)."""
+    username = username[:64]
+    address = (address or "")[:64]  # "" (the command line, tests): only the username counts
+    now = utcnow()
     with database.read() as db:
+        _refuse_if_locked(db, username=username, address=address, now=now)
         user = db.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        verified = False
         if user is None:
             _hasher.hash(password)  # same work whether or not the user exists
-            raise NotAuthenticated("Unknown username or wrong password.")
-        try:
-            _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError) as exc:
-            raise NotAuthenticated("Unknown username or wrong password.") from exc
-        return actor_of(db, user)
+        else:
+            try:
+                verified = _hasher.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                verified = False
+        had_failures = verified and db.scalar(
+            select(SignInFailure.id).where(SignInFailure.username == username).limit(1)
+        )
+        actor = actor_of(db, user) if verified and user is not None else None
+    if actor is not None:
+        if had_failures:
+            with database.write() as db:
+                db.execute(delete(SignInFailure).where(SignInFailure.username == username))
+        return actor
+    with database.write() as db:
+        db.add(SignInFailure(username=username, address=address, at=now))
+    raise NotAuthenticated("Unknown username or wrong password.")
+
+
+def _refuse_if_locked(db: Session, *, username: str, address: str, now: datetime) -> None:
+    """Refuse while a username or an address is locked out by its recent failures."""
+    for column, key, limit, whom in (
+        (SignInFailure.username, username, MAX_FAILURES_PER_USERNAME, "this username"),
+        (SignInFailure.address, address, MAX_FAILURES_PER_ADDRESS, "your network address"),
+    ):
+        if not key:
+            continue
+        times = db.scalars(
+            select(SignInFailure.at)
+            .where(column == key, SignInFailure.at > now - WINDOW - LOCKOUT)
+            .order_by(SignInFailure.at)
+        ).all()
+        until = _locked_until(list(times), limit)
+        if until is not None and now < until:
+            raise SignInThrottled(
+                f"Too many failed sign-ins for {whom}: signing in is blocked for "
+                f"{int(LOCKOUT.total_seconds() // 60)} minutes, until {until:%H:%M} UTC. "
+                "Check the username and password, or ask the secretariat to reset the password.",
+                until=until,
+            )
+
+
+def _locked_until(times: list[datetime], limit: int) -> datetime | None:
+    """The end of the latest lock: LOCKOUT after a failure that was the `limit`-th in WINDOW."""
+    until = None
+    for i in range(limit - 1, len(times)):
+        if times[i] - times[i - limit + 1] <= WINDOW:
+            until = times[i] + LOCKOUT
+    return until
 
 
 def actor_for_user(database: Database, *, user_id: int) -> Actor:

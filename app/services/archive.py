@@ -521,12 +521,14 @@ SCOPE: tuple[tuple[str, str | None], ...] = (
     ("silences", "document_id"),
     ("silence_breaks", "silence_id"),
     ("stakeholder_inputs", "document_id"),
+    ("meetings", "negotiation_id"),
+    ("meeting_links", "meeting_id"),
     ("events", "negotiation_id"),  # and every event of its documents
 )
 #: Shared by all negotiations, matched by a natural key instead of an id.
 SHARED = {"delegations": "code", "groups": "code", "users": "username"}
 #: Neither in a negotiation nor referred to by one (group_authorisations travel with users).
-OUTSIDE = frozenset({"group_members", "group_authorisations", "api_tokens"})
+OUTSIDE = frozenset({"group_members", "group_authorisations", "api_tokens", "sign_in_failures"})
 #: User columns that only mean something in the database they come from.
 USER_LOCAL_COLUMNS = frozenset({"id", "seen_event_id"})
 
@@ -540,6 +542,7 @@ EVENT_SUBJECTS = {
     "round": "rounds",
     "silence": "silences",
     "input": "stakeholder_inputs",
+    "meeting": "meetings",
     "user": "users",
 }
 _VERSIONS = ("provision_versions", "provision_versions")

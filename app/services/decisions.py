@@ -110,7 +110,8 @@ def decide(
             reason=reason,
         )
         db.flush()
-        tree = load_tree(db, amendment.document_id)
+        if amendment.kind is not AmendmentKind.WORDING and result is not None:
+            tree = load_tree(db, amendment.document_id)  # a provision came, went or moved
         return amendment_views(db, [amendment], tree=tree, directory=directory)[0]
 
 

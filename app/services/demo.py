@@ -23,7 +23,7 @@ from app.domain.errors import Invalid
 from app.domain.outline import parse_outline
 from app.domain.provisions import ProvisionStatus
 from app.domain.roles import Actor, Role
-from app.services import accounts, amendments, decisions, documents, revisions
+from app.services import accounts, amendments, calendar, decisions, documents, revisions
 from app.services.directory import load_reference_data
 
 SEED_DATE = date(2016, 11, 23)
@@ -121,6 +121,12 @@ class _Player:
                 getattr(self, "_" + step["action"])(step)
             except Exception as exc:
                 raise Invalid(f"Demo step {number} ({step}) failed: {exc}") from exc
+        calendar.load_demo_calendar(
+            self.database,
+            actor=secretariat,
+            negotiation_id=negotiation.id,
+            document_id=self.document_id,
+        )
 
     # -- steps --------------------------------------------------------------------------------
 

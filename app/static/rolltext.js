@@ -26,24 +26,39 @@
     }
   }
 
-  window.rolltext = {
-    /* The hx-trigger filter on a provision's line: open its panel, unless the click was a text
-       selection (people copy words from the text) or the panel is open (then close it). */
-    opening: function (line) {
-      var selection = window.getSelection && window.getSelection();
-      if (selection && !selection.isCollapsed && line.contains(selection.anchorNode)) return false;
-      var slot = document.getElementById(line.getAttribute("data-panel"));
-      if (!slot) return false;
-      if (slot.firstElementChild) {
-        close(slot.id);
-        return false;
-      }
-      var label = labelFor(slot.id);
-      if (label) label.setAttribute("aria-expanded", "true");
-      return true;
-    },
-    close: close
-  };
+  /* Should a click on a provision's line open its panel? Not when the click was a text selection
+     (people copy words from the text), and not when the panel is open (then it closes). */
+  function opening(line) {
+    var selection = window.getSelection && window.getSelection();
+    if (selection && !selection.isCollapsed && line.contains(selection.anchorNode)) return false;
+    var slot = document.getElementById(line.getAttribute("data-panel"));
+    if (!slot) return false;
+    if (slot.firstElementChild) {
+      close(slot.id);
+      return false;
+    }
+    var label = labelFor(slot.id);
+    if (label) label.setAttribute("aria-expanded", "true");
+    return true;
+  }
+
+  window.rolltext = { opening: opening, close: close };
+
+  /* Every HTMX request carries the session's CSRF token (the server refuses state changes
+     without it); forms sent without JavaScript carry it as a hidden field. */
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
+  });
+
+  /* A provision's line opens its panel through a custom event (hx-trigger="rolltext:open"):
+     an hx-trigger filter would need eval, which the Content-Security-Policy forbids. */
+  document.addEventListener("click", function (event) {
+    var line = event.target.closest && event.target.closest(".line-body[data-panel]");
+    if (line && !event.target.closest("a, form, .panel-slot") && opening(line) && window.htmx) {
+      window.htmx.trigger(line, "rolltext:open");
+    }
+  });
 
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-panel]");
@@ -86,6 +101,33 @@
             "). Your words are kept: read the current wording above before you submit."
           : "";
       });
+    });
+  });
+
+  /* The outcome of your own click ("A-12 accepted.") must not vanish because the live stream,
+     echoing that same change, re-fetched the provision's state a moment later: a notice shown
+     less than 10 s ago is carried into the re-fetched state. */
+  var keptNotices = {};
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var config = event.detail.requestConfig;
+    if (!target || !target.querySelectorAll || !config || config.verb !== "get") return;
+    var states = target.matches(".state") ? [target] : target.querySelectorAll(".state[id]");
+    Array.prototype.forEach.call(states, function (state) {
+      var notice = state.querySelector(":scope > .notice[data-shown]");
+      if (notice && Date.now() - Number(notice.getAttribute("data-shown")) < 10000) {
+        keptNotices[state.id] = notice;
+      }
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(keptNotices).forEach(function (id) {
+      var state = document.getElementById(id);
+      if (state && !state.querySelector(":scope > .notice")) state.prepend(keptNotices[id]);
+      delete keptNotices[id];
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".state > .notice:not([data-shown])"), function (notice) {
+      notice.setAttribute("data-shown", String(Date.now()));
     });
   });
 

@@ -143,6 +143,7 @@ def signed_in(server: Server, username: str) -> Iterator[httpx.Client]:
             "/api/v1/session", json={"username": username, "password": PASSWORDS[username]}
         )
         answer.raise_for_status()
+        client.headers["X-CSRF-Token"] = answer.headers["X-CSRF-Token"]  # cookie sessions send it
         yield client
 
 

@@ -203,3 +203,67 @@ def test_a_round_of_negotiation(demo_server: str, chromium: Any, artifacts: Path
     for page in (eu, g77, room, cf):
         assert page.js_errors == [], page.js_errors
         page.context.close()
+
+
+def test_silence_broken_arrives_live_under_the_strict_policy(
+    demo_server: str, chromium: Any, artifacts: Path
+) -> None:
+    """A co-facilitator places the text under silence, the United States breaks it, and the EU's
+    open page shows the statement without reloading; no page breaks the Content-Security-Policy
+    (the browser would log every inline script or style it refused)."""
+    from datetime import date, timedelta
+
+    from playwright.sync_api import expect
+
+    refused: list[str] = []
+
+    def watch(page: Any) -> Any:
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        return page
+
+    cf = watch(open_page(chromium))
+    sign_in(cf, demo_server, "cofac.mexico")
+    text_url = open_the_text(cf)
+    cf.goto(text_url + "/process")
+    form = cf.locator("#silence-form")
+    form.locator("input[name=day]").fill((date.today() + timedelta(days=3)).isoformat())
+    form.locator("input[name=hour]").fill("18:00")
+    form.get_by_role("button", name="Place under silence").click()
+    expect(cf.locator("#silence")).to_contain_text("is under silence procedure until")
+    expect(cf.locator(".deadlines")).to_contain_text("New York time")
+
+    eu = watch(open_page(chromium))
+    sign_in(eu, demo_server, "eu.delegate")
+    eu.goto(text_url + "/process")
+    expect(eu.locator("#silence")).to_contain_text("No delegation has broken silence.")
+    eu.locator(".line-label").count()  # the page is settled and its stream connected
+    eu.wait_for_timeout(300)
+
+    usa = watch(open_page(chromium))
+    sign_in(usa, demo_server, "usa.delegate")
+    usa.goto(text_url + "/process")
+    usa.locator("#break-form-statement").fill("The United States cannot join consensus <b>now</b>.")
+    usa.locator("#break-form-provisions").fill("3.2.1")
+    started = time.monotonic()
+    usa.get_by_role("button", name="Break silence").click()
+    expect(usa.locator("#break-form")).to_contain_text("has broken silence on 3.2.1.")
+    statement = eu.locator("#silence .statement")
+    expect(statement).to_contain_text(
+        "The United States cannot join consensus <b>now</b>.", timeout=LIVE_TIMEOUT_MS
+    )  # arrived live, as text
+    arrived_after = time.monotonic() - started
+    expect(eu.locator(".deadlines")).to_contain_text("silence broken by United States")
+    eu.screenshot(path=artifacts / "silence.png")
+    print(f"a statement breaking silence reached another browser in {arrived_after:.2f} s")
+
+    # the header's bell, and the API page running from vendored files under the same policy
+    expect(eu.locator("#bell .bell-count")).to_be_visible()
+    eu.goto(demo_server + "/docs")
+    expect(eu.locator("#swagger-ui .info")).to_contain_text("Rolltext")
+    assert refused == [], refused
+    for page in (cf, eu, usa):
+        assert page.js_errors == [], page.js_errors
+        page.context.close()

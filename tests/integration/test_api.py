@@ -27,6 +27,7 @@ def client(world: World) -> Iterator[TestClient]:
 def sign_in(client: TestClient, username: str) -> TestClient:
     r = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.text
+    client.headers["X-CSRF-Token"] = r.headers["X-CSRF-Token"]  # cookie sessions send it back
     return client
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from html import unescape
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -32,7 +33,18 @@ def client(world: World) -> Iterator[TestClient]:
         database=world.database,
     )
     with TestClient(app) as c:
-        yield c
+        yield keep_csrf_token(c)
+
+
+def keep_csrf_token(client: TestClient) -> TestClient:
+    """Send back the CSRF token the server hands out at sign-in, as a browser page would."""
+
+    def remember(response: httpx.Response) -> None:
+        if token := response.headers.get("X-CSRF-Token"):
+            client.headers["X-CSRF-Token"] = token
+
+    client.event_hooks["response"].append(remember)
+    return client
 
 
 def sign_in(client: TestClient, username: str) -> TestClient:

@@ -185,7 +185,8 @@ def test_the_live_stream_is_only_for_readers_of_the_document(world: World) -> No
         Settings(secret_key="x", database_url=world.database.url), database=world.database
     )
     with TestClient(app) as client:
-        client.post("/api/v1/session", json={"username": "ngo",
-                                             "password": "correct horse battery"})
+        client.post(
+            "/api/v1/session", json={"username": "ngo", "password": "correct horse battery"}
+        )
         r = client.get(f"/documents/{world.document.id}/live")
         assert r.status_code == 404

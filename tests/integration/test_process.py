@@ -238,10 +238,11 @@ def test_process_api(world: World, clock: Clock) -> None:
         Settings(secret_key="x", database_url=world.database.url), database=world.database
     )
     with TestClient(app) as client:
-        client.post(
+        r = client.post(
             "/api/v1/session",
             json={"username": "cofac.mexico", "password": "correct horse battery"},
         )
+        client.headers["X-CSRF-Token"] = r.headers["X-CSRF-Token"]  # cookie sessions send it back
         doc = world.document.id
         r = client.post(
             f"/api/v1/documents/{doc}/rounds",
@@ -260,9 +261,10 @@ def test_process_api(world: World, clock: Clock) -> None:
         assert r.status_code == 201 and "Geneva time (CET)" in r.json()["deadline_text"]
         silence_id = r.json()["id"]
         client.delete("/api/v1/session")
-        client.post(
+        r = client.post(
             "/api/v1/session", json={"username": "usa", "password": "correct horse battery"}
         )
+        client.headers["X-CSRF-Token"] = r.headers["X-CSRF-Token"]
         r = client.post(
             f"/api/v1/silences/{silence_id}/break",
             json={"statement": "The United States objects to OP1.", "provisions": ["OP1"]},

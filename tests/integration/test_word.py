@@ -170,7 +170,10 @@ def _client(world: World, username: str):  # type: ignore[no-untyped-def]
         Settings(secret_key="x", database_url=world.database.url), database=world.database
     )
     client = TestClient(app)
-    client.post("/api/v1/session", json={"username": username, "password": "correct horse battery"})
+    r = client.post(
+        "/api/v1/session", json={"username": username, "password": "correct horse battery"}
+    )
+    client.headers["X-CSRF-Token"] = r.headers["X-CSRF-Token"]  # cookie sessions send it back
     return client
 
 

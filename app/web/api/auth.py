@@ -14,9 +14,17 @@ from app.web.deps import ActorDep, DatabaseDep
 router = APIRouter(tags=["session"])
 
 
-@router.post("/session", summary="Sign in; sets the session cookie")
+@router.post(
+    "/session",
+    summary="Sign in; sets the session cookie and returns the CSRF token (X-CSRF-Token header)",
+)
 def sign_in(body: SignIn, request: Request, database: DatabaseDep) -> Actor:
-    actor = accounts.authenticate(database, username=body.username, password=body.password)
+    actor = accounts.authenticate(
+        database,
+        username=body.username,
+        password=body.password,
+        address=request.client.host if request.client else None,
+    )
     request.session.clear()
     request.session["user_id"] = actor.user_id
     return actor

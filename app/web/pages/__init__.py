@@ -10,17 +10,24 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web import live
+from app.web import live, security  # noqa: F401  (security: the csrf_input() template global)
 from app.web.pages import (
+    api_docs,
     auth,
+    calendar,
     consolidate,
+    inputs,
     negotiations,
+    notifications,
     overview,
+    process,
     proposals,
     revisions,
     screen,
     text,
+    word,
 )
+from app.web.pages.uploads import UploadStore
 from app.web.templating import STATIC
 
 
@@ -28,6 +35,8 @@ def install(app: FastAPI) -> None:
     """Mount the pages, static files and the live stream on the application."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     live.install(app)
+    app.state.database.listeners.append(process.ProcessEvents(live.broadcaster_of(app)))
+    app.state.uploads = UploadStore.for_database(app.state.database.url)
     for module in (
         auth,
         negotiations,
@@ -37,5 +46,11 @@ def install(app: FastAPI) -> None:
         revisions,
         overview,
         screen,
+        process,
+        inputs,
+        notifications,
+        word,
+        calendar,
+        api_docs,
     ):
         app.include_router(module.router)

@@ -68,8 +68,14 @@ def sign_in(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        actor = accounts.authenticate(database, username=username.strip(), password=password)
+        actor = accounts.authenticate(
+            database,
+            username=username.strip(),
+            password=password,
+            address=request.client.host if request.client else None,
+        )
     except NotAuthenticated as exc:
+        retry = exc.retry_after if isinstance(exc, accounts.SignInThrottled) else None
         return render(
             request,
             "auth/sign_in.html",
@@ -80,7 +86,8 @@ def sign_in(
                 "username": username,
                 "signed_in_as": None,
             },
-            status_code=401,
+            status_code=401 if retry is None else 429,
+            headers=None if retry is None else {"Retry-After": str(retry)},
         )
     request.session.clear()
     request.session["user_id"] = actor.user_id

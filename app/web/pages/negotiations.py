@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app.db.session import Database
 from app.domain.provisions import ProvisionStatus
-from app.services import documents, revisions
+from app.services import calendar, documents, process, revisions
+from app.services.process import RoundView, SilenceView
 from app.services.views import DocumentView, RevisionView
 from app.web.deps import DatabaseDep
 from app.web.pages.routing import PageRoute
@@ -77,10 +79,46 @@ def export_url(
 
 
 @dataclass(frozen=True)
+class ProcessState:
+    """Where a document stands in the process: its rounds of written proposals and silences.
+
+    The current deadline is shown wherever the text is (document header, negotiation home), in
+    the form the co-facilitators announced it: "Friday 13 January 2017, 18:00 New York time".
+    """
+
+    rounds: tuple[RoundView, ...]
+    silences: tuple[SilenceView, ...]
+
+    @property
+    def current_round(self) -> RoundView | None:
+        """The latest round: proposals are checked against it (services/process.py)."""
+        return self.rounds[-1] if self.rounds else None
+
+    @property
+    def silence(self) -> SilenceView | None:
+        """The latest silence procedure, running or settled."""
+        return self.silences[-1] if self.silences else None
+
+    @property
+    def running_silence(self) -> SilenceView | None:
+        s = self.silence
+        return s if s is not None and s.settled_at is None else None
+
+
+def process_state(database: Database, document_id: int) -> ProcessState:
+    """Call only after the viewer's right to read the document was checked."""
+    return ProcessState(
+        rounds=tuple(process.list_rounds(database, document_id=document_id)),
+        silences=tuple(process.list_silences(database, document_id=document_id)),
+    )
+
+
+@dataclass(frozen=True)
 class DocumentCard:
     document: DocumentView
     counts: StatusCounts
     revisions: tuple[RevisionView, ...]
+    process: ProcessState
 
 
 @router.get("/")
@@ -112,6 +150,7 @@ def home(
                 revisions=tuple(
                     revisions.list_revisions(database, viewer=viewer.actor, document_id=summary.id)
                 ),
+                process=process_state(database, summary.id),
             )
         )
     return render(
@@ -121,6 +160,7 @@ def home(
             "viewer": viewer.within(negotiation),
             "negotiation": negotiation,
             "cards": cards,
+            "upcoming": calendar.upcoming(database, negotiation.id, 3),
             "export_url": export_url,
         },
     )

@@ -32,7 +32,13 @@ from app.services.views import (
 from app.web.deps import DatabaseDep
 from app.web.errors import status_of
 from app.web.live import screen_of
-from app.web.pages.negotiations import StatusCounts, export_url, status_counts
+from app.web.pages.negotiations import (
+    ProcessState,
+    StatusCounts,
+    export_url,
+    process_state,
+    status_counts,
+)
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import Viewer, ViewerDep
 from app.web.templating import is_htmx, render
@@ -50,6 +56,7 @@ class DocumentPage:
     negotiation: NegotiationView
     viewer: Viewer
     revisions: tuple[RevisionView, ...]
+    process: ProcessState
 
     @property
     def latest(self) -> RevisionView | None:
@@ -83,6 +90,7 @@ def document_page(database: Database, viewer: Viewer, document_id: int) -> Docum
         revisions=tuple(
             revisions.list_revisions(database, viewer=viewer.actor, document_id=document_id)
         ),
+        process=process_state(database, document_id),
     )
 
 
