@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select, update
+from sqlalchemy import case, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Amendment, AmendmentWording, Provision, ProvisionVersion
@@ -519,7 +519,7 @@ def _rebase_pending(
     for base_id, group in by_base.items():
         texts = [w.text or "" for _, w in group]
         outcomes.extend(zip(group, rebase_all(bases[base_id], new.text, texts), strict=True))
-    rebased_wordings: list[tuple[Amendment, AmendmentWording]] = []
+    moved: list[tuple[Amendment, dict[str, object]]] = []
     for (amendment, wording), outcome in outcomes:
         if isinstance(outcome, NeedsRedraft):
             amendment.needs_redraft = True
@@ -530,20 +530,47 @@ def _rebase_pending(
             amendment.decision_reason = "its wording is now in the text"
             amendment.result_version_id = new.id
         else:
-            rebased = AmendmentWording(
-                amendment_id=amendment.id,
-                seq=wording.seq + 1,
-                base_version_id=new.id,
-                text=outcome.proposed,
-                diff=encode_diff(outcome.ops),
-                reason="rebased",
-            )
-            db.add(rebased)
-            rebased_wordings.append((amendment, rebased))
-    if rebased_wordings:
-        db.flush()
-        for amendment, rebased in rebased_wordings:
-            amendment.current_wording_id = rebased.id
+            wording_row = {
+                "amendment_id": amendment.id,
+                "seq": wording.seq + 1,
+                "base_version_id": new.id,
+                "text": outcome.proposed,
+                "diff": encode_diff(outcome.ops),
+                "reason": "rebased",
+            }
+            moved.append((amendment, wording_row))
+    if moved:
+        _move_onto(db, moved)
+
+
+def _move_onto(db: Session, moved: list[tuple[Amendment, dict[str, object]]]) -> None:
+    """Insert the rebased wordings and point their proposals at them: two statements, however
+    many proposals a busy paragraph has (row by row, the ORM spends more time than the diffs).
+
+    Each proposal moves only if it is still the one read (its lock); if one was revised or
+    withdrawn meanwhile, the whole decision is refused rather than overwrite that change.
+    """
+    wording_ids = db.scalars(
+        insert(AmendmentWording).returning(AmendmentWording.id, sort_by_parameter_order=True),
+        [row for _, row in moved],
+    ).all()
+    targets = {amendment.id: wid for (amendment, _), wid in zip(moved, wording_ids, strict=True)}
+    result = db.execute(
+        update(Amendment)
+        .where(tuple_(Amendment.id, Amendment.lock).in_([(a.id, a.lock) for a, _ in moved]))
+        .values(
+            current_wording_id=case(targets, value=Amendment.id),
+            lock=Amendment.lock + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(moved):
+        raise Conflict(
+            "A pending proposal on this paragraph changed while the decision was being made; "
+            "nothing was decided. Reload and decide again."
+        )
+    for amendment, _ in moved:
+        db.expire(amendment, ["current_wording_id", "lock"])
 
 
 def _flag_pending(db: Session, provision_id: int, *, exclude: int, reason: str) -> None:

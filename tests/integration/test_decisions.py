@@ -452,3 +452,26 @@ def test_proposals_on_a_deleted_provision_are_flagged_then_only_rejectable(world
         reason="The paragraph was deleted.",
     )
     assert done.state is AmendmentState.REJECTED
+
+
+def test_a_proposal_revised_while_a_decision_rebases_it_is_not_overwritten(world: World) -> None:
+    """The rebase moves all pending proposals in one statement; one that changed after it was
+    read (its lock moved on) refuses the whole decision instead of losing the revision."""
+    from app.db.models import Amendment
+    from app.services.decisions import _move_onto
+
+    b = propose(world, world.eu, "OP1", OP1.replace("in 2018", "in the second half of 2018"))
+    if world.database.url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): no revision can interleave")
+    refused = pytest.raises(Conflict, match="changed while the decision was being made")
+    with refused, world.database.write() as db:
+        stale = db.get(Amendment, b.id)
+        assert stale is not None
+        amendments.revise(  # commits in its own transaction meanwhile
+            world.database, actor=world.eu, amendment_id=b.id, text=OP1 + " bis"
+        )
+        row = {"amendment_id": b.id, "seq": 9, "base_version_id": None, "text": "x"}
+        _move_onto(db, [(stale, {**row, "diff": [], "reason": "rebased"})])
+    kept = amendments.get_amendment(world.database, amendment_id=b.id)
+    assert kept.proposed_text == OP1 + " bis"
+    assert [w.reason for w in kept.wordings] == ["proposed", "revised"]
