@@ -499,6 +499,7 @@ def _rebase_pending(
             Amendment.state == AmendmentState.PENDING,
             Amendment.kind == AmendmentKind.WORDING,
         )
+        .order_by(Amendment.id)  # the same history on every database
     ).all()
     pairs = [(a, w) for a, w in pairs if a.id != exclude]
     base_ids = {w.base_version_id for _, w in pairs} - {old.id, None}
