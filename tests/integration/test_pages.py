@@ -130,7 +130,7 @@ def test_cross_site_posts_are_refused(client: TestClient, world: World) -> None:
 
 
 def test_home_and_the_text(client: TestClient, world: World) -> None:
-    propose(world, "OP1", OP1.replace("in 2018", "in the second half of 2018"))
+    proposal = propose(world, "OP1", OP1.replace("in 2018", "in the second half of 2018"))
     decisions.set_status(
         world.database,
         actor=world.mexico,
@@ -142,6 +142,12 @@ def test_home_and_the_text(client: TestClient, world: World) -> None:
     assert "Zero draft" in home and "23 November 2016" in home
     assert f"/api/v1/documents/{world.document.id}/export/clean?revision=0" in home
     assert 'data-count="pending">1<' in home and 'data-count="agreed">1<' in home
+    # the machine-readable downloads work with the browser's session, not only with a token
+    akn = f"/api/v1/documents/{world.document.id}/akn?revision=0"
+    feed = f"/api/v1/documents/{world.document.id}/feed"
+    assert akn in home and feed in home
+    assert b"<akomaNtoso" in client.get(akn).content
+    assert [p["id"] for p in client.get(feed).json()["proposals"]] == [f"A-{proposal}"]
 
     page = client.get(f"/documents/{world.document.id}").text
     for label in ("PP1", "PP2", "OP1", "OP2", "OP2 (a)", "OP2 (b)", "OP3"):
