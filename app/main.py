@@ -65,8 +65,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     pages.install(app)
 
-    @app.get("/health", tags=["operations"])
+    @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get(
+        "/health/ready",
+        tags=["operations"],
+        summary="Readiness: the database answers too (503 while it does not)",
+    )
+    def ready() -> dict[str, str]:
+        app.state.database.ping()
+        return {"status": "ok", "database": "ok"}
 
     return app

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 log = logging.getLogger("rolltext.request")
+#: Probes a load balancer sends every few seconds: not worth a log line each.
+HEALTH = frozenset({"/health", "/health/ready"})
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -63,7 +65,7 @@ async def request_log(
         response.headers["X-Request-ID"] = request_id
         return response
     finally:
-        if request.url.path not in ("/health",) and not request.url.path.startswith("/static"):
+        if request.url.path not in HEALTH and not request.url.path.startswith("/static"):
             log.info(
                 "request",
                 extra={

@@ -271,3 +271,20 @@ def test_openapi_page(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/amendments" in spec["paths"]
+
+
+def test_health_says_whether_the_database_answers(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health/ready").json() == {"status": "ok", "database": "ok"}
+    # the same app against a PostgreSQL port nobody listens on: alive, not ready
+    away = Settings(
+        database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+        secret_key="x" * 40,
+        demo=False,
+    )
+    with TestClient(create_app(away)) as lonely:
+        assert lonely.get("/health").status_code == 200
+        answer = lonely.get("/health/ready")
+        assert answer.status_code == 503
+        assert answer.json()["error"] == "unavailable"
+        assert "database is unavailable" in answer.json()["message"]
