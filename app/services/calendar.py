@@ -150,6 +150,9 @@ class Upcoming:
     meetings: tuple[MeetingView, ...]
     today: date
     undated: int  # meetings whose date is still to be determined (or only bounded)
+    #: When nothing dated lies ahead, the last meetings held, latest first (a finished
+    #: negotiation, or the demo's 2016 one, still shows where things stood).
+    recent: tuple[MeetingView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +249,16 @@ def upcoming(
                 )
             ).all()
         )
-        return Upcoming(negotiation_id, tuple(_views(db, rows)), today, undated)
+        recent = ()
+        if not rows:
+            past = db.scalars(
+                select(Meeting)
+                .where(Meeting.negotiation_id == negotiation_id, Meeting.latest < today)
+                .order_by(Meeting.latest.desc(), Meeting.id.desc())
+                .limit(max(limit, 0))
+            ).all()
+            recent = tuple(_views(db, past))
+        return Upcoming(negotiation_id, tuple(_views(db, rows)), today, undated, recent)
 
 
 # -- keeping the calendar ---------------------------------------------------------------------

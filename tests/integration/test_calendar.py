@@ -458,7 +458,11 @@ def test_filters_by_focal_point_place_year_and_kind(world: World) -> None:
     assert nxt.meetings == () or nxt.meetings[0].earliest >= nxt.today
     early = calendar.upcoming(db, world.negotiation_id, 2, today=date(2016, 12, 4))
     assert [m.title for m in early.meetings] == ["Informal consultation", "IOM Council"]
-    assert early.undated == 1
+    assert early.undated == 1 and early.recent == ()
+    # when nothing dated lies ahead, the last meetings held, latest first
+    late = calendar.upcoming(db, world.negotiation_id, 2, today=date(2030, 1, 1))
+    assert late.meetings == ()
+    assert [m.title for m in late.recent] == ["UNIDO conference", "Abu Dhabi Dialogue"]
 
 
 def test_who_keeps_the_calendar_and_links_to_revisions_and_deadlines(world: World) -> None:
