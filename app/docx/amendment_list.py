@@ -17,8 +17,8 @@ from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, Twips
-from docx.table import Table, _Cell
+from docx.shared import Pt
+from docx.table import _Cell
 
 from app.docx.compilation import markup_spans
 from app.docx.layout import (
@@ -28,6 +28,7 @@ from app.docx.layout import (
     TEXT_WIDTH,
     Block,
     Piece,
+    add_row,
     date_text,
     list_levels,
     new_document,
@@ -115,15 +116,6 @@ def _header_row(document: DocxDocument, cells: Sequence[_Cell], revision: str) -
     trpr.append(OxmlElement("w:tblHeader"))
 
 
-def _add_row(table: Table) -> tuple[_Cell, _Cell]:
-    """A new row's two cells. `table.add_row().cells` re-reads every cell of the table each
-    time (python-docx), which made a list of 8,000 proposals take minutes."""
-    tr = table._tbl.add_tr()
-    left, right = tr.add_tc(), tr.add_tc()
-    left.width, right.width = Twips(_LEFT), Twips(_RIGHT)
-    return _Cell(left, table), _Cell(right, table)
-
-
 def amendment_list(doc: Circulated, proposals: Sequence[Proposal]) -> bytes:
     """Every proposal on `doc`, grouped by the provision it concerns, in text order."""
     document = new_document(doc, running_title=f"{doc.title}: amendment list")
@@ -163,7 +155,7 @@ def amendment_list(doc: Circulated, proposals: Sequence[Proposal]) -> bytes:
         label = paragraph.label or "the heading"
         margins: list[_Cell] = []
         for proposal in mine:
-            left, right = _add_row(table)
+            left, right = add_row(table, (_LEFT, _RIGHT))
             margins.append(left)
             _line(
                 right,

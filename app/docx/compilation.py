@@ -33,7 +33,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Twips
-from docx.table import Table, _Cell
+from docx.table import Table
 from lxml import etree
 
 from app.docx.layout import (
@@ -44,6 +44,7 @@ from app.docx.layout import (
     TEXT_WIDTH,
     Block,
     Piece,
+    add_row,
     date_text,
     new_document,
     new_paragraph_block,
@@ -127,6 +128,7 @@ class _Writer:
         self.document = document
         self.doc = doc
         self.attributed = attributed
+        self.body_style = document.styles[STYLE_BODY].style_id
         self.table: Table = document.add_table(rows=0, cols=2)
         self.table.alignment = WD_TABLE_ALIGNMENT.LEFT
         self.table.autofit = False
@@ -139,11 +141,9 @@ class _Writer:
         self, margin: list[Span], text: list[Span], *, status: str = "", indent: int = 0
     ) -> list[etree._Element]:
         """A row: label margin, then the words. Returns the runs of the words, one per span."""
-        cells: list[_Cell] = list(self.table.add_row().cells)  # type: ignore[no-untyped-call]
-        for cell, width in zip(cells, (_MARGIN_WIDTH, TEXT_WIDTH - _MARGIN_WIDTH), strict=True):
-            cell.width = Twips(width)
+        cells = add_row(self.table, (_MARGIN_WIDTH, TEXT_WIDTH - _MARGIN_WIDTH))
         left, right = (cell.paragraphs[0] for cell in cells)
-        left.style = right.style = self.document.styles[STYLE_BODY]
+        left._p.style = right._p.style = self.body_style  # by id: a name lookup per row is slow
         left.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT  # labels do not justify
         if indent:
             right.paragraph_format.left_indent = Twips(indent)
