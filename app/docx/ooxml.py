@@ -542,11 +542,39 @@ def add_comment(
     when: datetime | date,
 ) -> int:
     """A Word comment by `author` dated `when`, anchored on the children `first`…`last` of
-    one paragraph. Returns its id."""
-    comment = document.comments.add_comment(text=text, author=author, initials=initials(author))
-    # python-docx stamps the comment with now(); an export must say when it was made.
-    comment._comment_elm.set(qn("w:date"), w3c_datetime(when))
-    paragraph = first.getparent()
-    assert paragraph is not None
-    anchor_comment(paragraph, first, last, comment.comment_id)
-    return comment.comment_id
+    one paragraph. Returns its id.
+
+    Written here rather than with python-docx's `comments.add_comment`, which finds the next id
+    by reading every comment so far (minutes for a compilation of 8,000 justified proposals) and
+    stamps the comment with now() where an export must say when the proposal was made. Ids are
+    0, 1, 2… in the order comments are added, which is all this module ever does.
+    """
+    comments = document.comments._comments_elm
+    comment_id = len(comments)
+    comment = OxmlElement(
+        "w:comment",
+        {
+            qn("w:id"): str(comment_id),
+            qn("w:author"): author,
+            qn("w:initials"): initials(author),
+            qn("w:date"): w3c_datetime(when),
+        },
+    )
+    for number, line in enumerate(text.split("\n")):
+        paragraph = etree.SubElement(comment, qn("w:p"))
+        style = etree.SubElement(etree.SubElement(paragraph, qn("w:pPr")), qn("w:pStyle"))
+        style.set(qn("w:val"), "CommentText")
+        if number == 0:  # Word's mark of where the comment's own text starts
+            mark = etree.SubElement(paragraph, qn("w:r"))
+            mark_style = etree.SubElement(etree.SubElement(mark, qn("w:rPr")), qn("w:rStyle"))
+            mark_style.set(qn("w:val"), "CommentReference")
+            etree.SubElement(mark, qn("w:annotationRef"))
+        if line:
+            words = etree.SubElement(etree.SubElement(paragraph, qn("w:r")), qn("w:t"))
+            words.text = line
+            words.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    comments.append(comment)
+    anchor = first.getparent()
+    assert anchor is not None
+    anchor_comment(anchor, first, last, comment_id)
+    return comment_id
