@@ -185,6 +185,8 @@ def amendment_list(doc: Circulated, proposals: Sequence[Proposal]) -> bytes:
             margin.append(Span(f" [{paragraph.status_label}]", italic=True))
         _line(top, margin, first=True)
         _line(top, plain_spans(plain_pieces(paragraph.text, block.emphasis)))
-        if len(margins) > 1:
-            top.merge(margins[-1])
+        if len(margins) > 1:  # one margin cell down the provision's rows; python-docx's
+            top._tc.vMerge = "restart"  # merge() looks each row up again: quadratic
+            for cell in margins[1:]:
+                cell._tc.vMerge = "continue"
     return save(document)
