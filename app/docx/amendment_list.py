@@ -22,7 +22,7 @@ from docx.table import _Cell
 
 from app.docx.compilation import markup_spans
 from app.docx.layout import (
-    STYLE_BODY,
+    STYLE_BODY_ID,
     STYLE_SUBTITLE,
     STYLE_TITLE,
     TEXT_WIDTH,
@@ -96,7 +96,7 @@ def _line(
     cell: _Cell, spans: Sequence[Span], *, first: bool = False, after: float | None = None
 ) -> None:
     paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
-    paragraph.style = STYLE_BODY
+    paragraph._p.style = STYLE_BODY_ID
     paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     if after is not None:
         paragraph.paragraph_format.space_after = Pt(after)

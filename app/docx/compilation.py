@@ -37,7 +37,7 @@ from docx.table import Table
 from lxml import etree
 
 from app.docx.layout import (
-    STYLE_BODY,
+    STYLE_BODY_ID,
     STYLE_LEGEND,
     STYLE_SUBTITLE,
     STYLE_TITLE,
@@ -128,7 +128,6 @@ class _Writer:
         self.document = document
         self.doc = doc
         self.attributed = attributed
-        self.body_style = document.styles[STYLE_BODY].style_id
         self.table: Table = document.add_table(rows=0, cols=2)
         self.table.alignment = WD_TABLE_ALIGNMENT.LEFT
         self.table.autofit = False
@@ -143,7 +142,7 @@ class _Writer:
         """A row: label margin, then the words. Returns the runs of the words, one per span."""
         cells = add_row(self.table, (_MARGIN_WIDTH, TEXT_WIDTH - _MARGIN_WIDTH))
         left, right = (cell.paragraphs[0] for cell in cells)
-        left._p.style = right._p.style = self.body_style  # by id: a name lookup per row is slow
+        left._p.style = right._p.style = STYLE_BODY_ID
         left.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT  # labels do not justify
         if indent:
             right.paragraph_format.left_indent = Twips(indent)

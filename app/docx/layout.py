@@ -71,6 +71,8 @@ STYLE_FORMULA = "UN Formula"
 STYLE_PREAMBULAR = "UN Preambular"
 STYLE_OPERATIVE = "UN Operative"
 STYLE_BODY = "UN Body"
+#: Set on the paragraph directly in long tables: python-docx finds a style by name with an XPath.
+STYLE_BODY_ID = "UNBody"
 STYLE_SUB = ("UN Subparagraph 1", "UN Subparagraph 2", "UN Subparagraph 3")
 STYLE_BULLET = ("List Bullet", "List Bullet 2", "List Bullet 3")
 STYLE_HEADING = ("Heading 1", "Heading 2", "Heading 3")
@@ -535,7 +537,7 @@ def _define_styles(document: DocxDocument) -> None:
     # The number sits after a leading tab rather than in a first-line indent: LibreOffice
     # drops a first-line indent when the line also holds a tab.
     _paragraph_style(document, STYLE_OPERATIVE, justify=True, tabs=(_INDENT, 2 * _INDENT))
-    _paragraph_style(document, STYLE_BODY, justify=True)
+    _paragraph_style(document, STYLE_BODY, justify=True, style_id=STYLE_BODY_ID)
     for level, name in enumerate(STYLE_SUB, start=1):
         _paragraph_style(
             document,

@@ -750,6 +750,7 @@ def test_comparison_author_and_kind_change() -> None:
 def test_amendment_list() -> None:
     data = export("amendment-list")
     table = open_docx(data).tables[0]
+    assert {p.style.name for c in table.columns[1].cells for p in c.paragraphs} == {"UN Body"}
     header = [c.text for c in table.rows[0].cells]
     assert header == ["Text of Rev.1", "Proposal"]
     assert table.rows[0]._tr.xpath("./w:trPr/w:tblHeader")
