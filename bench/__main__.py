@@ -41,7 +41,7 @@ from bench.generate import (
 )
 
 OUT = Path(__file__).resolve().parent / "out"
-MEASUREMENTS = ("diff", "rebase", "document", "provision", "amendments")
+MEASUREMENTS = ("diff", "rebase", "document", "provision", "amendments", "load")
 TARGETS_MS = {
     "word_diff (150 words)": 1.0,
     "decide accept, rebases 50": 50.0,
@@ -562,6 +562,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="write a cProfile summary of each timed call to bench/out/profile-*.txt",
     )
     parser.add_argument(
+        "--load-duration",
+        type=float,
+        default=60,
+        help="load: seconds of the mixed phase, 200 readers + 20 proposers (default 60)",
+    )
+    parser.add_argument(
+        "--load-phase",
+        type=float,
+        default=10,
+        help="load: seconds of each isolated phase (ceiling, auth floor, reads, proposals; "
+        "default 10)",
+    )
+    parser.add_argument(
+        "--load-concurrency",
+        type=int,
+        default=None,
+        help="load: requests in flight (default 4 per server worker; see bench/load.py)",
+    )
+    parser.add_argument(
         "--verify-generator",
         action="store_true",
         help="check that the bulk generator writes exactly what the services "
@@ -619,6 +638,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_average_at_start": os.getloadavg(),
     }
     datasets: dict[str, Any] = {}
+    loads: list[dict[str, Any]] = []  # bench/load.py, one per database
     if "diff" in args.only:
         bench_diff(bench)
     needs_db = [m for m in args.only if m != "diff"]
@@ -642,11 +662,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                     bench_rebase(bench, dataset, database)
             finally:
                 database.dispose()
+            if "load" in args.only:  # the real server, on a copy of this database
+                from bench import load
+
+                options = load.Options(
+                    duration=args.load_duration,
+                    phase=args.load_phase,
+                    concurrency=args.load_concurrency,
+                )
+                loads.append(load.run_load(label, dataset.url, dataset.meta, options, bench.log))
+                load.write(loads[-1])
 
     machine["load_average_at_end"] = os.getloadavg()
     report = table(bench.results)
     print()
     print(report)
+    load_problems: list[str] = []
+    if loads:
+        from bench import load
+
+        print()
+        print(load.table(loads))
+        print()
+        print(load.kinds_table(loads))
+        load_problems = load.problems(loads)
     results = {
         "date": started.isoformat(timespec="seconds"),
         "scale": args.scale,
@@ -655,13 +694,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "datasets": datasets,
         "results": [r.to_json() for r in bench.results],
         "table": report,
+        "load": loads,
     }
     path = OUT / "results.json"
     path.write_text(json.dumps(results, indent=2, default=str))
     print(f"\nWritten {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     for profile in bench.profiles:
         print(f"Profile: {profile}")
-    return 0
+    for problem in load_problems:
+        print(f"UNEXPECTED ERRORS under load: {problem}", file=sys.stderr)
+    return 1 if load_problems else 0
 
 
 if __name__ == "__main__":
