@@ -37,7 +37,7 @@ from docx.table import Table
 from lxml import etree
 
 from app.docx.layout import (
-    STYLE_BODY_ID,
+    STYLE_BODY,
     STYLE_LEGEND,
     STYLE_SUBTITLE,
     STYLE_TITLE,
@@ -140,9 +140,8 @@ class _Writer:
         self, margin: list[Span], text: list[Span], *, status: str = "", indent: int = 0
     ) -> list[etree._Element]:
         """A row: label margin, then the words. Returns the runs of the words, one per span."""
-        cells = add_row(self.table, (_MARGIN_WIDTH, TEXT_WIDTH - _MARGIN_WIDTH))
+        cells = add_row(self.table, (_MARGIN_WIDTH, TEXT_WIDTH - _MARGIN_WIDTH), STYLE_BODY)
         left, right = (cell.paragraphs[0] for cell in cells)
-        left._p.style = right._p.style = STYLE_BODY_ID
         left.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT  # labels do not justify
         if indent:
             right.paragraph_format.left_indent = Twips(indent)

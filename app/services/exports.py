@@ -23,7 +23,7 @@ from app.domain.errors import Invalid, NotFound
 from app.domain.provisions import status_label
 from app.domain.roles import Actor
 from app.services.amendments import amendment_views
-from app.services.revisions import revision_view
+from app.services.revisions import revision_number, revision_view
 from app.services.text import (
     DocumentTree,
     get_document,
@@ -52,6 +52,11 @@ class ExportFile:
     media_type: str = DOCX
 
 
+#: The files that show the pending proposals; the others need only the text (reading
+#: thousands of proposals was most of a clean export's time).
+WITH_PROPOSALS = frozenset({ExportKind.COMPILATION, ExportKind.TRACKED, ExportKind.AMENDMENT_LIST})
+
+
 def export_document(
     database: Database,
     *,
@@ -65,11 +70,12 @@ def export_document(
     """Build one circulation file. `revision` None means the rolling text as it stands now."""
     with database.read() as db:
         get_document(db, document_id, viewer=viewer)
-        text, proposals = _circulated(db, document_id, revision)
+        with_proposals = kind in WITH_PROPOSALS
+        text, proposals = _circulated(db, document_id, revision, with_proposals=with_proposals)
         if kind is ExportKind.COMPARISON:
             if against is None:
                 raise Invalid("A comparison needs the revision to compare against (against=…).")
-            old, _ = _circulated(db, document_id, against)
+            old, _ = _circulated(db, document_id, against, with_proposals=False)
     from app.docx import exports
 
     builders: dict[ExportKind, Callable[[], bytes]] = {
@@ -109,7 +115,7 @@ def latest_revision_seq(database: Database, *, document_id: int) -> int:
 
 
 def _circulated(
-    db: Session, document_id: int, ref: str | None
+    db: Session, document_id: int, ref: str | None, *, with_proposals: bool = True
 ) -> tuple[model.Circulated, tuple[model.Proposal, ...]]:
     tree = load_tree(db, document_id)
     document = tree.document
@@ -139,9 +145,7 @@ def _circulated(
         )
         version_ids = {v.version_id for v in views}
     else:
-        found = next(
-            (r for r in revisions if (ref.isdigit() and r.seq == int(ref)) or r.name == ref), None
-        )
+        found = next((r for r in revisions if r.seq == revision_number(ref) or r.name == ref), None)
         if found is None:
             raise NotFound(f"This document has no revision {ref!r}.")
         view = revision_view(db, found)
@@ -175,6 +179,8 @@ def _circulated(
         revision_seq=seq,
         paragraphs=paragraphs,
     )
+    if not with_proposals:
+        return circulated, ()
     return circulated, _proposals_on(db, tree, version_ids, paragraphs)
 
 

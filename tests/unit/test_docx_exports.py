@@ -837,3 +837,27 @@ def test_arabic_survives() -> None:
     assert any("الهجرة الآمنة" in line for line in reject_all(export("comparison")))
     assert any("الهجرة الآمنة" in line for line in accept_all(export("amendment-list")))
     assert any("réunions thématiques" in line for line in accept_all(export("clean")))
+
+
+def test_paragraph_styles_written_by_id_exist_under_that_id() -> None:
+    """Paragraphs get `style_id(name)` without a lookup: every style they can name must exist
+    in a new document under exactly that id, or Word would show them as Normal."""
+    from app.docx.layout import (
+        STYLE_BODY,
+        STYLE_BULLET,
+        STYLE_FORMULA,
+        STYLE_HEADING,
+        STYLE_LEGEND,
+        STYLE_OPERATIVE,
+        STYLE_PREAMBULAR,
+        STYLE_SUB,
+        STYLE_SUBTITLE,
+        STYLE_TITLE,
+        new_document,
+        style_id,
+    )
+
+    names = {STYLE_TITLE, STYLE_SUBTITLE, STYLE_FORMULA, STYLE_PREAMBULAR, STYLE_OPERATIVE}
+    names |= {STYLE_BODY, STYLE_LEGEND, *STYLE_SUB, *STYLE_BULLET, *STYLE_HEADING}
+    styles = new_document(resolution()).styles
+    assert {name: styles[name].style_id for name in names} == {n: style_id(n) for n in names}
