@@ -31,7 +31,15 @@ from docx.table import Table, _Cell
 from lxml import etree
 
 from app.docx.model import Circulated, Paragraph
-from app.docx.ooxml import Mark, Revisions, Span, append_spans, field, set_custom_properties
+from app.docx.ooxml import (
+    Mark,
+    Revisions,
+    Span,
+    append_spans,
+    element,
+    field,
+    set_custom_properties,
+)
 from app.domain.diff import DiffOp
 
 __all__ = [
@@ -634,11 +642,21 @@ def write_paragraph(
     spans: Iterable[Span],
     revisions: Revisions | None = None,
 ) -> CT_P:
-    """Add one paragraph in `style` with `spans` and return its ``w:p``."""
-    paragraph = document.add_paragraph()
-    paragraph._p.style = style_id(style)
-    append_spans(paragraph._p, spans, revisions)
-    return paragraph._p
+    """Add one paragraph in `style` with `spans` and return its ``w:p``.
+
+    Built with lxml before the section properties: python-docx's `add_paragraph` looks for
+    its place among all the body's children each time, quadratic in a long document."""
+    paragraph = element("w:p")
+    properties = etree.SubElement(paragraph, qn("w:pPr"))
+    etree.SubElement(properties, qn("w:pStyle"), {qn("w:val"): style_id(style)})
+    body = document.element.body
+    last = body[-1] if len(body) else None
+    if last is not None and last.tag == qn("w:sectPr"):
+        last.addprevious(paragraph)
+    else:
+        body.append(paragraph)
+    append_spans(paragraph, spans, revisions)
+    return paragraph  # type: ignore[return-value]
 
 
 def style_id(name: str) -> str:

@@ -52,7 +52,7 @@ from app.docx.layout import (
 from app.docx.model import Circulated, Proposal
 from app.docx.ooxml import Mark, Revisions, Span, add_comment, mark_paragraph, track_revisions
 from app.docx.placement import Placed, Slot, place, subtree, wording_ops
-from app.domain.diff import DiffOp, changes, collisions, new_text
+from app.domain.diff import Change, DiffOp, changes, new_text, touching
 
 __all__ = ["mark_of", "tracked_changes"]
 
@@ -189,6 +189,7 @@ def _write_provision(writer: _Writer, slot: Slot, move_notes: Sequence[Placed]) 
     cannot be shown as revisions are comments on it."""
     block = slot.block
     inline: list[tuple[Placed, tuple[DiffOp, ...]]] = []
+    inline_hunks: list[tuple[str, tuple[Change, ...]]] = []
     alternatives: list[tuple[Placed, tuple[DiffOp, ...], list[str]]] = []
     deletions: list[Placed] = []
     for placed in slot.on_paragraph:
@@ -196,11 +197,13 @@ def _write_provision(writer: _Writer, slot: Slot, move_notes: Sequence[Placed]) 
             deletions.append(placed)
             continue
         ops = wording_ops(block.text, placed.proposal)
-        overlaps = [p.proposal.reference for p, other in inline if collisions(ops, other)]
+        hunks = changes(ops)  # once per proposal, not once per pair (a busy paragraph has 400)
+        overlaps = [ref for ref, other in inline_hunks if touching(hunks, other)]
         if overlaps:
             alternatives.append((placed, ops, overlaps))
         else:
             inline.append((placed, ops))
+            inline_hunks.append((placed.proposal.reference, hunks))
     marks: dict[int | None, Mark] = {p.index: mark_of(p.proposal) for p in slot.on_paragraph}
     deleted_by = mark_of(deletions[0].proposal) if deletions else None
     items = number_piece(block) + pieces(_merged_ops(block.text, inline), block.emphasis)

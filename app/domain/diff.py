@@ -430,6 +430,12 @@ def _touch(a: Change, b: Change) -> bool:
     return a.start <= b.end and b.start <= a.end
 
 
+def touching(hunks_a: Iterable[Change], hunks_b: Sequence[Change]) -> bool:
+    """Whether two changes' hunks (of the same text) collide, as `collisions` counts them:
+    for callers that compare one change with many and compute each change's hunks once."""
+    return any(_touch(a, b) for a in hunks_a for b in hunks_b)
+
+
 def collisions(
     ops_a: Sequence[DiffOp], ops_b: Sequence[DiffOp]
 ) -> tuple[tuple[Change, Change], ...]:

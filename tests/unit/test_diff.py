@@ -570,3 +570,12 @@ def test_rebase_all_equals_rebasing_one_at_a_time(data: st.DataObject) -> None:
     new = data.draw(_edited(base))
     proposals = [data.draw(_edited(base)) for _ in range(data.draw(st.integers(1, 5)))]
     assert diff_module.rebase_all(old, new, proposals) == [rebase(old, new, p) for p in proposals]
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts, texts, texts)
+def test_touching_hunks_are_exactly_colliding_changes(base: str, a: str, b: str) -> None:
+    from app.domain.diff import collisions, touching
+
+    ops_a, ops_b = word_diff(base, a), word_diff(base, b)
+    assert touching(changes(ops_a), changes(ops_b)) == bool(collisions(ops_a, ops_b))
