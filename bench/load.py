@@ -11,6 +11,7 @@ For each database (SQLite, then PostgreSQL) this starts `rolltext serve` (uvicor
 * ``reads``       the 200 readers alone: text page, panels, JSON reads;
 * ``proposals``   the 20 proposers alone: propose a wording change, support/oppose;
 * ``mixed``       all 220 together for ``--duration`` seconds: the headline figures.
+* ``ceiling again`` ``GET /health`` for half a phase: the ratios use the mean of both.
 
 Every simulated delegate is a coroutine that loops without think time (``--think-ms`` adds
 some); the number of requests in flight is bounded by ``--concurrency`` (one shared semaphore,
