@@ -25,8 +25,10 @@ class Settings(BaseSettings):
     json_logs: bool = True
     #: How often the server settles silence procedures whose deadline has passed.
     settle_interval_seconds: float = 10.0
-    #: Largest request body accepted, in bytes.
+    #: Largest request body accepted, in bytes (app/web/body_limit.py): JSON and forms…
     max_body_bytes: int = 2_000_000
+    #: …and file uploads (multipart): a 20 MB Word file and its form fields.
+    max_upload_bytes: int = 21_000_000
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

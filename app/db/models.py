@@ -17,12 +17,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.db.types import StrEnumType, UTCDateTime
 from app.domain.amendments import AmendmentKind, AmendmentState
 from app.domain.calendar import MeetingKind
+from app.domain.clean_text import check_text
 from app.domain.labels import LabelKey, ProvisionKind, Scheme
 from app.domain.provisions import ProvisionStatus
 from app.domain.roles import Role
@@ -105,6 +107,20 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserSession(Base):
+    """A signed-in browser session. The signed cookie carries a random key; only its SHA-256 is
+    kept here. Signing out ends the row, so a copy of the cookie is worth nothing afterwards (a
+    signature alone cannot be withdrawn); a row also ends 14 days after sign-in, with the cookie.
+    """
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SignInFailure(Base):
@@ -483,3 +499,32 @@ class MeetingLink(Base):
     role: Mapped[str] = mapped_column(String(16))
     revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+
+
+# -- every text column refuses what is not text ---------------------------------------------
+
+
+def _refuses_what_is_not_text(column: str) -> Any:
+    """A "set" listener: the services clean what people type (`clean_text`, which names the
+    field as the person knows it); this is the net under them, so that no use case can store
+    a control character or a lone surrogate — PostgreSQL would answer a NUL with a server
+    error, and Word and XML exports cannot hold them."""
+    what = "The " + column.replace("_", " ")
+
+    def check(target: Any, value: Any, oldvalue: Any, initiator: Any) -> Any:
+        if isinstance(value, str):
+            check_text(value, what=what)
+        return value
+
+    return check
+
+
+for _mapper in Base.registry.mappers:
+    for _attribute in _mapper.column_attrs:
+        if isinstance(_attribute.columns[0].type, String):  # Text is a String too
+            event.listen(
+                getattr(_mapper.class_, _attribute.key),
+                "set",
+                _refuses_what_is_not_text(_attribute.key),
+                retval=True,
+            )

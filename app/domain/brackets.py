@@ -52,11 +52,16 @@ class BracketError(Invalid, ValueError):
 
 
 class UnbalancedBrackets(BracketError):
-    """Brackets must always balance: a stray one makes every later passage ambiguous."""
+    """Brackets must always balance: a stray one makes every later passage ambiguous.
 
-    def __init__(self, message: str, position: int) -> None:
+    `detail` is the message without its "Unbalanced brackets: " opening, for a caller that
+    names the text itself ("The proposed wording has unbalanced brackets: …").
+    """
+
+    def __init__(self, message: str, position: int, detail: str | None = None) -> None:
         super().__init__(message)
         self.position = position
+        self.detail = detail or message
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,11 +94,10 @@ def _parse(text: str, what: str = "") -> list[_Pair]:
             stack.append(pair)
         elif ch == CLOSE:
             if not stack:
-                raise UnbalancedBrackets(
-                    f"{prefix}']' at character {i + 1} has no matching '[' "
-                    f'(near "{_excerpt(text, i)}")',
-                    i,
+                detail = (
+                    f"']' at character {i + 1} has no matching '[' (near \"{_excerpt(text, i)}\")"
                 )
+                raise UnbalancedBrackets(prefix + detail, i, detail)
             stack.pop().close = i
     if stack:
         first = stack[0].open
@@ -103,11 +107,10 @@ def _parse(text: str, what: str = "") -> list[_Pair]:
             if others
             else ""
         )
-        raise UnbalancedBrackets(
-            f"{prefix}'[' at character {first + 1} is never closed "
-            f'(near "{_excerpt(text, first)}"){more}',
-            first,
+        detail = (
+            f"'[' at character {first + 1} is never closed (near \"{_excerpt(text, first)}\"){more}"
         )
+        raise UnbalancedBrackets(prefix + detail, first, detail)
     return top
 
 

@@ -34,11 +34,27 @@ def zone(name: str) -> ZoneInfo:
         ) from exc
 
 
-def local_deadline(local: datetime, tz: str = NEW_YORK) -> datetime:
-    """The UTC instant of a deadline given as a local date and time in `tz`."""
-    if local.tzinfo is not None:
-        return local.astimezone(UTC)
-    return local.replace(tzinfo=zone(tz)).astimezone(UTC)
+#: Deadlines fall in these years. Near the ends of the calendar (year 1, year 9999) an instant
+#: cannot even be converted to every time zone, and no negotiation has a deadline there.
+FIRST_YEAR, LAST_YEAR = 1900, 9000
+
+
+def local_deadline(local: datetime, tz: str = NEW_YORK, *, what: str = "The deadline") -> datetime:
+    """The UTC instant of a deadline given as a local date and time in `tz` (or with its own
+    offset); a date outside FIRST_YEAR..LAST_YEAR is refused, naming `what`."""
+    place = zone(tz)
+    try:
+        instant = (local if local.tzinfo is not None else local.replace(tzinfo=place)).astimezone(
+            UTC
+        )
+    except OverflowError:
+        instant = None
+    if instant is None or not FIRST_YEAR <= instant.year <= LAST_YEAR:
+        raise Invalid(
+            f"{what} {local.isoformat(sep=' ')} is not a date Rolltext accepts: give a date "
+            f"between the years {FIRST_YEAR} and {LAST_YEAR}."
+        )
+    return instant
 
 
 def describe(instant: datetime, tz: str = NEW_YORK) -> str:

@@ -1,7 +1,9 @@
 """People and their credentials: accounts, passwords (argon2), personal API tokens.
 
 A token is shown once when issued; only its SHA-256 is stored, so a stolen database does not
-yield working tokens.
+yield working tokens. A browser session is a row too (its key's SHA-256, in the signed cookie):
+signing out ends it, so a copied cookie stops working then — the signature alone could not be
+withdrawn — and every session ends SESSION_LIFETIME after sign-in, as its cookie does.
 
 Sign-in is throttled against password guessing: after 5 failed attempts for one username within
 15 minutes, that username cannot sign in for 15 minutes; after 20 failures from one address
@@ -19,11 +21,20 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.db.models import ApiToken, Delegation, Group, GroupAuthorisation, SignInFailure, User
+from app.db.models import (
+    ApiToken,
+    Delegation,
+    Group,
+    GroupAuthorisation,
+    SignInFailure,
+    User,
+    UserSession,
+)
 from app.db.session import Database
+from app.domain.clean_text import clean_text
 from app.domain.errors import Invalid, NotAuthenticated, NotFound
 from app.domain.roles import Actor, Role
 from app.services import events
@@ -41,6 +52,9 @@ MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_ADDRESS = 20
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
+#: A browser session lasts as long as its cookie (app/main.py sets the same max_age).
+SESSION_LIFETIME = timedelta(days=14)
+SESSION_ENDED = "Your session has ended; please sign in again."
 
 
 class SignInThrottled(NotAuthenticated):
@@ -83,6 +97,7 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
         raise Invalid("A username is 1–64 letters, digits, '.', '_' or '-'.")
+    display_name = clean_text(display_name, what="The display name", max_length=200)
     if len(password) < MIN_PASSWORD:
         raise Invalid(f"A password has at least {MIN_PASSWORD} characters.")
     if role in (Role.DELEGATE, Role.COFACILITATOR) and not delegation:
@@ -94,7 +109,7 @@ def create_user(
             raise Invalid(f"The username {username!r} is taken.")
         user = User(
             username=username,
-            display_name=display_name.strip() or username,
+            display_name=display_name or username,
             role=role,
             delegation_id=find_delegation(db, delegation).id if delegation else None,
             password_hash=hash_password(password),
@@ -126,7 +141,7 @@ def authenticate(
     database: Database, *, username: str, password: str, address: str | None = None
 ) -> Actor:
     """The account's actor if the password is right; failures are counted (see module doc)."""
-    username = username[:64]
+    username = clean_text(username, what="The username")[:64]
     address = (address or "")[:64]  # "" (the command line, tests): only the username counts
     now = utcnow()
     with database.read() as db:
@@ -186,15 +201,55 @@ def _locked_until(times: list[datetime], limit: int) -> datetime | None:
     return until
 
 
-def actor_for_user(database: Database, *, user_id: int) -> Actor:
+def start_session(database: Database, *, actor: Actor) -> str:
+    """A new browser session for a signed-in user: the key for its cookie (shown once)."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    with database.write() as db:
+        db.execute(  # the user's sessions that are over: nothing refers to them
+            delete(UserSession).where(
+                UserSession.user_id == actor.user_id,
+                (UserSession.ended_at.is_not(None))
+                | (UserSession.created_at <= now - SESSION_LIFETIME),
+            )
+        )
+        db.add(UserSession(user_id=actor.user_id, key_hash=_digest(key), created_at=now))
+    return key
+
+
+def end_session(database: Database, *, key: str | None) -> None:
+    """Sign out: the session's cookie, wherever a copy of it is, no longer signs anyone in."""
+    if not key:
+        return
+    with database.write() as db:
+        db.execute(
+            update(UserSession)
+            .where(UserSession.key_hash == _digest(key), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def actor_for_session(database: Database, *, user_id: int, key: str | None) -> Actor:
+    """The user of a live session (its cookie names both); an ended one signs no one in."""
+    if not key:
+        raise NotAuthenticated(SESSION_ENDED)
     with database.read() as db:
-        user = db.get(User, user_id)
+        live = db.scalar(
+            select(UserSession.id).where(
+                UserSession.key_hash == _digest(key),
+                UserSession.user_id == user_id,
+                UserSession.ended_at.is_(None),
+                UserSession.created_at > utcnow() - SESSION_LIFETIME,
+            )
+        )
+        user = db.get(User, user_id) if live else None
         if user is None or not user.active:
-            raise NotAuthenticated("Your session has ended; please sign in again.")
+            raise NotAuthenticated(SESSION_ENDED)
         return actor_of(db, user)
 
 
 def actor_for_username(database: Database, *, username: str) -> Actor:
+    username = clean_text(username, what="The username")
     with database.read() as db:
         user = db.scalar(select(User).where(User.username == username))
         if user is None:
@@ -203,7 +258,7 @@ def actor_for_username(database: Database, *, username: str) -> Actor:
 
 
 def issue_token(database: Database, *, actor: Actor, name: str) -> IssuedToken:
-    name = name.strip()
+    name = clean_text(name, what="The token's name")
     if not name or len(name) > 100:
         raise Invalid("Give the token a name of at most 100 characters.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -20,6 +20,7 @@ from app.db.models import (
 from app.db.session import Database
 from app.domain.amendments import AmendmentKind, AmendmentState
 from app.domain.brackets import UnbalancedBrackets, check_balance
+from app.domain.clean_text import clean_optional_text, clean_text
 from app.domain.diff import find_collisions, word_diff
 from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.domain.labels import ProvisionKind
@@ -44,18 +45,15 @@ MAX_TEXT = 20_000
 
 
 def clean_wording(text: str | None, *, what: str = "The proposed wording") -> str:
-    """Normalise a delegate's wording and refuse what no paragraph can be."""
+    """Normalise a delegate's wording (a paragraph is one line of text) and refuse what no
+    paragraph can be: nothing, characters that are not text, brackets that do not balance."""
     if text is None or not text.strip():
         raise Invalid(f"{what} is empty.")
-    text = " ".join(text.split())
-    if len(text) > MAX_TEXT:
-        raise Invalid(f"{what} is longer than {MAX_TEXT:,} characters.")
-    if any(ord(c) < 32 for c in text):
-        raise Invalid(f"{what} contains control characters.")
+    text = clean_text(text, what=what, max_length=MAX_TEXT)
     try:
         check_balance(text)
     except UnbalancedBrackets as exc:
-        raise Invalid(f"{what} has unbalanced brackets: {exc}") from exc
+        raise Invalid(f"{what} has unbalanced brackets: {exc.detail}.") from exc
     return text
 
 
@@ -533,12 +531,7 @@ def _stale(name: str, had: int, now: int) -> str:
 
 
 def _justification(text: str | None) -> str | None:
-    if text is None or not text.strip():
-        return None
-    text = text.strip()
-    if len(text) > MAX_TEXT:
-        raise Invalid(f"The justification is longer than {MAX_TEXT:,} characters.")
-    return text
+    return clean_optional_text(text, what="The justification", multiline=True, max_length=MAX_TEXT)
 
 
 def _provision(db: Session, provision_id: int) -> Provision:

@@ -528,7 +528,9 @@ SCOPE: tuple[tuple[str, str | None], ...] = (
 #: Shared by all negotiations, matched by a natural key instead of an id.
 SHARED = {"delegations": "code", "groups": "code", "users": "username"}
 #: Neither in a negotiation nor referred to by one (group_authorisations travel with users).
-OUTSIDE = frozenset({"group_members", "group_authorisations", "api_tokens", "sign_in_failures"})
+OUTSIDE = frozenset(
+    {"group_members", "group_authorisations", "api_tokens", "sign_in_failures", "user_sessions"}
+)
 #: User columns that only mean something in the database they come from.
 USER_LOCAL_COLUMNS = frozenset({"id", "seen_event_id"})
 

@@ -39,9 +39,9 @@ from app.domain.calendar import (
 )
 from app.domain.deadlines import describe, zone
 from app.domain.errors import Invalid, NotFound
-from app.domain.roles import Actor, Role
+from app.domain.roles import Actor
 from app.services import events
-from app.services.permissions import Action, require, require_cofacilitator_of
+from app.services.permissions import Action, require, require_in_negotiation
 from app.services.text import cofacilitator_ids, get_document
 
 MAPPING_SOURCE = "Mapping of upcoming processes, Ver. 1 as of 17 November 2016"
@@ -669,11 +669,7 @@ def _negotiation_of(db: Session, document_id: int) -> int:
 def _require_keeper(db: Session, actor: Actor, negotiation_id: int) -> None:
     """The secretariat, or the co-facilitators of this negotiation, keep its calendar."""
     _negotiation(db, negotiation_id)
-    require(actor, Action.MANAGE_DOCUMENTS)
-    if actor.role is Role.COFACILITATOR:
-        require_cofacilitator_of(
-            actor, cofacilitator_ids(db, negotiation_id), Action.MANAGE_DOCUMENTS
-        )
+    require_in_negotiation(actor, cofacilitator_ids(db, negotiation_id), Action.MANAGE_DOCUMENTS)
 
 
 def _rows(db: Session, negotiation_id: int) -> Sequence[Meeting]:

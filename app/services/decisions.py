@@ -23,7 +23,11 @@ from app.domain.provisions import ProvisionStatus, check_status_change
 from app.domain.roles import Actor
 from app.services import events
 from app.services.amendments import _stale, amendment_views, clean_wording
-from app.services.permissions import Action, require_cofacilitator_of
+from app.services.permissions import (
+    Action,
+    require_cofacilitator_of,
+    require_may_lift_reservation,
+)
 from app.services.text import (
     DocumentTree,
     build_tree,
@@ -429,9 +433,13 @@ def lift_reservation(database: Database, *, actor: Actor, provision_id: int) -> 
         tree = load_tree(db, provision.document_id)
         if provision.status is not ProvisionStatus.AGREED_PENDING:
             raise Invalid(f"{tree.describe(provision)} has no reservation to lift.")
-        cofacs = cofacilitator_ids(db, tree.document.negotiation_id)
-        if actor.delegation_id != provision.reservation_delegation_id:
-            require_cofacilitator_of(actor, cofacs, Action.SET_STATUS)
+        holder = provision.reservation_delegation_id
+        require_may_lift_reservation(
+            actor,
+            holder_id=holder,
+            holder_name=load_directory(db).delegation_short(holder) or "the delegation",
+            cofacilitator_ids=cofacilitator_ids(db, tree.document.negotiation_id),
+        )
         provision.status = ProvisionStatus.AGREED_AD_REF
         provision.reservation_delegation_id = None
         events.record(

@@ -19,16 +19,18 @@ from app.db.models import (
     User,
 )
 from app.db.session import Database
+from app.domain.clean_text import clean_optional_text, clean_text
 from app.domain.errors import Invalid, NotFound
 from app.domain.labels import LabelNode, ProvisionKind, Scheme, renumber
 from app.domain.outline import Outline, OutlineProvision
 from app.domain.roles import Actor
 from app.services import events
 from app.services.amendments import amendment_views, clean_wording, collisions
-from app.services.permissions import Action, can_read, require
+from app.services.permissions import Action, can_read, require, require_in_negotiation
 from app.services.revisions import freeze
 from app.services.text import (
     build_tree,
+    cofacilitator_ids,
     find_delegation,
     load_directory,
     load_tree,
@@ -47,8 +49,10 @@ from app.services.views import (
 def create_negotiation(
     database: Database, *, actor: Actor, symbol: str, title: str, cofacilitators: Sequence[str]
 ) -> NegotiationView:
-    require(actor, Action.MANAGE_DOCUMENTS)
-    symbol, title = " ".join(symbol.split()), " ".join(title.split())
+    """Only the secretariat opens a negotiation (and names its co-facilitators)."""
+    require(actor, Action.CREATE_NEGOTIATION)
+    symbol = clean_text(symbol, what="The symbol", max_length=100)
+    title = clean_text(title, what="The title", max_length=500)
     if not symbol or not title:
         raise Invalid("A negotiation needs a symbol and a title.")
     with database.write() as db:
@@ -116,12 +120,11 @@ def import_outline(
     if not outline.provisions:
         raise Invalid("The draft has no paragraphs.")
     with database.write() as db:
-        if db.get(Negotiation, negotiation_id) is None:
-            raise NotFound(f"There is no negotiation {negotiation_id}.")
+        _require_keeper(db, actor, negotiation_id)
         document = Document(
             negotiation_id=negotiation_id,
-            title=outline.title,
-            subtitle=outline.subtitle,
+            title=clean_text(outline.title, what="The draft's title", max_length=500),
+            subtitle=clean_optional_text(outline.subtitle, what="The draft's subtitle"),
             scheme=Scheme(outline.scheme),
         )
         db.add(document)
@@ -187,6 +190,7 @@ def set_visibility(
         document = db.get(Document, document_id)
         if document is None:
             raise NotFound(f"There is no document {document_id}.")
+        _require_keeper(db, actor, document.negotiation_id)
         before = document.visibility
         document.visibility = visibility
         events.record(
@@ -205,6 +209,21 @@ def set_visibility(
         assert negotiation is not None
         view = _negotiation_view(db, negotiation)
         return next(d for d in view.documents if d.id == document_id)
+
+
+def check_may_import(database: Database, *, actor: Actor, negotiation_id: int) -> None:
+    """Refuse an import before its file is read: the negotiation must exist, and the actor keep
+    its documents (the secretariat, or its co-facilitators)."""
+    require(actor, Action.MANAGE_DOCUMENTS)
+    with database.read() as db:
+        _require_keeper(db, actor, negotiation_id)
+
+
+def _require_keeper(db: Session, actor: Actor, negotiation_id: int) -> None:
+    """The secretariat keeps every negotiation's documents; co-facilitators only their own's."""
+    if db.get(Negotiation, negotiation_id) is None:
+        raise NotFound(f"There is no negotiation {negotiation_id}.")
+    require_in_negotiation(actor, cofacilitator_ids(db, negotiation_id), Action.MANAGE_DOCUMENTS)
 
 
 def _add_provisions(

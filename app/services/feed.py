@@ -63,6 +63,7 @@ def import_akn(
     """An Akoma Ntoso draft becomes a document, exactly as a Word or text draft does."""
     from app.akn.reading import AknError, read_akn
 
+    documents.check_may_import(database, actor=actor, negotiation_id=negotiation_id)
     try:
         outline = read_akn(data)
     except AknError as exc:

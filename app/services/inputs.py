@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.db.models import Provision, StakeholderInput, User
 from app.db.session import Database
 from app.domain.amendments import AmendmentKind
+from app.domain.clean_text import clean_text
 from app.domain.errors import Invalid, NotAllowed, NotFound
 from app.domain.roles import Actor, Role
 from app.services import amendments, events
@@ -47,8 +48,8 @@ def submit_input(
 ) -> InputView:
     if actor.role is not Role.STAKEHOLDER:
         raise NotAllowed("Written inputs are for stakeholders; delegations make proposals.")
-    text = (text or "").strip()
-    organisation = " ".join((organisation or "").split())
+    text = clean_text(text or "", what="The input", multiline=True)
+    organisation = clean_text(organisation or "", what="The organisation's name")
     if not text:
         raise Invalid("The input is empty.")
     if len(text) > MAX_INPUT:

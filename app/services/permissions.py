@@ -21,6 +21,8 @@ class Action(StrEnum):
     DECIDE = "decide"
     SET_STATUS = "set_status"
     ISSUE_REVISION = "issue_revision"
+    LIFT_RESERVATION = "lift_reservation"
+    CREATE_NEGOTIATION = "create_negotiation"
     MANAGE_DOCUMENTS = "manage_documents"
     MANAGE_USERS = "manage_users"
 
@@ -32,6 +34,10 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.DECIDE: frozenset({Role.COFACILITATOR}),
     Action.SET_STATUS: frozenset({Role.COFACILITATOR}),
     Action.ISSUE_REVISION: frozenset({Role.COFACILITATOR}),
+    # the holding delegation's delegates, or the co-facilitators (require_may_lift_reservation)
+    Action.LIFT_RESERVATION: frozenset({Role.DELEGATE, Role.COFACILITATOR}),
+    Action.CREATE_NEGOTIATION: frozenset({Role.SECRETARIAT}),
+    # the secretariat, and the co-facilitators in their own negotiations (require_in_negotiation)
     Action.MANAGE_DOCUMENTS: frozenset({Role.SECRETARIAT, Role.COFACILITATOR}),
     Action.MANAGE_USERS: frozenset({Role.SECRETARIAT}),
 }
@@ -43,6 +49,8 @@ _WHAT = {
     Action.DECIDE: "decide on proposals",
     Action.SET_STATUS: "change the status of a provision",
     Action.ISSUE_REVISION: "issue revisions",
+    Action.LIFT_RESERVATION: "lift reservations",
+    Action.CREATE_NEGOTIATION: "create negotiations",
     Action.MANAGE_DOCUMENTS: "manage documents",
     Action.MANAGE_USERS: "manage accounts",
 }
@@ -81,12 +89,46 @@ def require_speaks_for(
         raise NotAllowed(f"You are not authorised to speak on behalf of {group_name}.")
 
 
+NOT_HERE = "Only the co-facilitators of this negotiation can do this."
+
+
 def require_cofacilitator_of(
     actor: Actor, cofacilitator_ids: Collection[int], action: Action
 ) -> None:
     require(actor, action)
     if actor.delegation_id not in cofacilitator_ids:
-        raise NotAllowed("Only the co-facilitators of this negotiation can do this.")
+        raise NotAllowed(NOT_HERE)
+
+
+def require_in_negotiation(
+    actor: Actor, cofacilitator_ids: Collection[int], action: Action
+) -> None:
+    """The matrix's roles, where a co-facilitator acts only in the negotiations it facilitates
+    (the secretariat serves them all): documents, visibility, the calendar."""
+    require(actor, action)
+    if actor.role is Role.COFACILITATOR and actor.delegation_id not in cofacilitator_ids:
+        raise NotAllowed(NOT_HERE)
+
+
+def require_may_lift_reservation(
+    actor: Actor,
+    *,
+    holder_id: int | None,
+    holder_name: str,
+    cofacilitator_ids: Collection[int],
+) -> None:
+    """A reservation is its holder's to give up — a delegate of that delegation says so — or
+    the co-facilitators of this negotiation record that it was lifted. No one else, whatever
+    their role: the refusal names the holder rather than a role."""
+    if allowed(actor, Action.LIFT_RESERVATION):
+        if actor.role is Role.COFACILITATOR and actor.delegation_id in cofacilitator_ids:
+            return
+        if actor.role is Role.DELEGATE and actor.delegation_id == holder_id:
+            return
+    raise NotAllowed(
+        f"Only a delegate of {holder_name}, which holds the reservation, or the co-facilitators "
+        "of this negotiation can lift it."
+    )
 
 
 def can_read(actor: Actor | None, visibility: str) -> bool:

@@ -26,15 +26,18 @@ from app.db.models import (
     SilenceBreak,
 )
 from app.db.session import Database
+from app.domain.clean_text import clean_optional_text, clean_text
 from app.domain.deadlines import NEW_YORK, Window, describe, local_deadline, zone
 from app.domain.errors import Invalid, NotFound
 from app.domain.provisions import ProvisionStatus
 from app.domain.roles import Actor, Role
 from app.services import events
 from app.services.permissions import Action, require, require_cofacilitator_of
+from app.services.revisions import find_revision
 from app.services.text import cofacilitator_ids, find_delegation, get_document, load_tree
 
 MAX_STATEMENT = 20_000
+MAX_NAME = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ def open_round(
     timezone: str = NEW_YORK,
 ) -> RoundView:
     """Ask for written proposals by a deadline (a local date and time in `timezone`)."""
-    name = " ".join(name.split())
+    name = clean_text(name, what="The round's name", max_length=MAX_NAME)
     if not name:
         raise Invalid("Name the round, e.g. 'written proposals on Rev.1'.")
     zone(timezone)
@@ -172,12 +175,19 @@ def grant_late_submission(
         require_cofacilitator_of(
             actor, cofacilitator_ids(db, document.negotiation_id), Action.SET_STATUS
         )
-        instant = local_deadline(until, row.timezone)
+        instant = local_deadline(until, row.timezone, what="The end of the late submission")
+        if instant <= timeutil.utcnow():
+            raise Invalid(
+                f"A late submission until {describe(instant, row.timezone)} would already be "
+                "over: choose a date and time still to come."
+            )
         grant = LateSubmission(
             round_id=row.id,
             delegation_id=find_delegation(db, delegation).id,
             until=instant,
-            reason=(reason or "").strip() or None,
+            reason=clean_optional_text(
+                reason, what="The reason", multiline=True, max_length=MAX_STATEMENT
+            ),
             granted_by_id=actor.user_id,
         )
         db.add(grant)
@@ -254,13 +264,7 @@ def place_under_silence(
         require_cofacilitator_of(
             actor, cofacilitator_ids(db, document.negotiation_id), Action.ISSUE_REVISION
         )
-        query = select(Revision).where(Revision.document_id == document_id)
-        query = query.where(
-            Revision.seq == int(revision) if revision.isdigit() else Revision.name == revision
-        )
-        found = db.scalar(query)
-        if found is None:
-            raise NotFound(f"This document has no revision {revision!r}.")
+        found = find_revision(db, document_id, revision)
         running = db.scalar(
             select(Silence.id).where(
                 Silence.document_id == document_id, Silence.settled_at.is_(None)
@@ -301,11 +305,11 @@ def break_silence(
 ) -> SilenceView:
     """A delegation objects: its letter is recorded and shown to everyone at once."""
     require(actor, Action.PROPOSE)
-    statement = (statement or "").strip()
+    statement = clean_text(
+        statement or "", what="The statement", multiline=True, max_length=MAX_STATEMENT
+    )
     if not statement:
         raise Invalid("Breaking silence needs a statement of the objection.")
-    if len(statement) > MAX_STATEMENT:
-        raise Invalid(f"The statement is longer than {MAX_STATEMENT:,} characters.")
     with database.write() as db:
         row = db.get(Silence, silence_id)
         if row is None:

@@ -21,6 +21,7 @@ from app.db.models import (
     RevisionEntry,
 )
 from app.db.session import Database
+from app.domain.clean_text import clean_text
 from app.domain.errors import Invalid, NotFound
 from app.domain.labels import LabelNode, label_map, renumber
 from app.domain.roles import Actor
@@ -87,7 +88,7 @@ def freeze(
     actor: Actor | None,
 ) -> Revision:
     """Snapshot the document as it stands now (shared by import, which freezes the zero draft)."""
-    name = " ".join((name or "").split())
+    name = clean_text(name or "", what="The revision name")
     if not name:
         raise Invalid("A revision needs a name, such as 'Rev.1'.")
     if len(name) > MAX_NAME:
@@ -164,15 +165,33 @@ def get_revision(
     """A revision by sequence number ("0", "1") or name ("Rev.1")."""
     with database.read() as db:
         get_document(db, document_id, viewer=viewer)
-        query = select(Revision).where(Revision.document_id == document_id)
-        if ref.isdigit():
-            query = query.where(Revision.seq == int(ref))
-        else:
-            query = query.where(Revision.name == ref)
-        revision = db.scalar(query)
-        if revision is None:
-            raise NotFound(f"This document has no revision {ref!r}.")
-        return revision_view(db, revision)
+        return revision_view(db, find_revision(db, document_id, ref))
+
+
+def revision_number(ref: str) -> int | None:
+    """The sequence number a reference names ("0", "1"), or None for a name ("Rev.1").
+
+    Only plain digits, and few enough for a database integer: "²" or a 30-digit number is no
+    revision number (and can then only be a name no revision has).
+    """
+    if ref.isascii() and ref.isdigit() and len(ref) <= 9:
+        return int(ref)
+    return None
+
+
+def find_revision(db: Session, document_id: int, ref: str) -> Revision:
+    """A revision of the document by number or name; NotFound names the reference asked for."""
+    ref = clean_text(ref, what="The revision reference")
+    number = revision_number(ref)
+    revision = db.scalar(
+        select(Revision).where(
+            Revision.document_id == document_id,
+            Revision.seq == number if number is not None else Revision.name == ref,
+        )
+    )
+    if revision is None:
+        raise NotFound(f"This document has no revision {ref!r}.")
+    return revision
 
 
 def revision_view(db: Session, revision: Revision, *, entries: bool = True) -> RevisionView:

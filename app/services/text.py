@@ -23,6 +23,7 @@ from app.db.models import (
     ProvisionVersion,
 )
 from app.domain.amendments import AmendmentState
+from app.domain.clean_text import clean_text
 from app.domain.diff import DiffOp
 from app.domain.errors import NotFound
 from app.domain.labels import LabelNode, format_labels
@@ -147,6 +148,7 @@ def load_directory(db: Session) -> Directory:
 
 
 def find_delegation(db: Session, code: str) -> Delegation:
+    code = clean_text(code, what="The delegation code")
     delegation = db.scalar(select(Delegation).where(Delegation.code == code))
     if delegation is None:
         raise NotFound(f"There is no delegation with code {code!r}.")
@@ -154,6 +156,7 @@ def find_delegation(db: Session, code: str) -> Delegation:
 
 
 def find_group(db: Session, code: str) -> Group:
+    code = clean_text(code, what="The group code")
     group = db.scalar(select(Group).where(Group.code == code))
     if group is None:
         raise NotFound(f"There is no negotiating group with code {code!r}.")

@@ -45,7 +45,7 @@ def import_docx(
     revision_name: str = "Zero draft",
     issued_on: date,
 ) -> tuple[DocumentView, DraftReport]:
-    require(actor, Action.MANAGE_DOCUMENTS)
+    documents.check_may_import(database, actor=actor, negotiation_id=negotiation_id)
     report = import_draft(data)
     document = documents.import_outline(
         database,

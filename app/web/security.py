@@ -37,6 +37,7 @@ from fastapi import FastAPI, Request
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -130,6 +131,8 @@ async def _token_in_form(scope: Scope, receive: Receive) -> tuple[str | None, Re
     request = Request(scope, recording)
     try:
         form = await request.form()
+    except HTTPException:  # a refusal from below (a body too large): not a malformed form
+        raise
     except Exception:  # a malformed body: no token; the refusal says what to do
         form = None
     sent = form.get(CSRF_FIELD) if form is not None else None

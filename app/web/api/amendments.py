@@ -8,6 +8,7 @@ from app.domain.amendments import AmendmentState
 from app.services import amendments, decisions
 from app.services.views import AmendmentView
 from app.web.api.schemas import DecisionBody, NewProposal, Redraft, Stance
+from app.web.api.types import Id, Limit, Offset
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["proposals"])
@@ -15,14 +16,14 @@ router = APIRouter(tags=["proposals"])
 
 @router.get("/documents/{document_id}/amendments")
 def list_amendments(
-    document_id: int,
+    document_id: Id,
     actor: ActorDep,
     database: DatabaseDep,
-    provision_id: int | None = None,
+    provision_id: Id | None = None,
     delegation: str | None = Query(default=None, description="delegation or group code"),
     state: AmendmentState | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[AmendmentView]:
     return amendments.list_amendments(
         database,
@@ -54,13 +55,13 @@ def propose(body: NewProposal, actor: ActorDep, database: DatabaseDep) -> Amendm
 
 
 @router.get("/amendments/{amendment_id}")
-def get_amendment(amendment_id: int, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
+def get_amendment(amendment_id: Id, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
     return amendments.get_amendment(database, amendment_id=amendment_id, viewer=actor)
 
 
 @router.post("/amendments/{amendment_id}/redraft", summary="The proponent revises its wording")
 def redraft(
-    amendment_id: int, body: Redraft, actor: ActorDep, database: DatabaseDep
+    amendment_id: Id, body: Redraft, actor: ActorDep, database: DatabaseDep
 ) -> AmendmentView:
     return amendments.revise(
         database,
@@ -72,13 +73,13 @@ def redraft(
 
 
 @router.post("/amendments/{amendment_id}/withdraw")
-def withdraw(amendment_id: int, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
+def withdraw(amendment_id: Id, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
     return amendments.withdraw(database, actor=actor, amendment_id=amendment_id)
 
 
 @router.post("/amendments/{amendment_id}/position", summary="Support, oppose, or take it back")
 def position(
-    amendment_id: int, body: Stance, actor: ActorDep, database: DatabaseDep
+    amendment_id: Id, body: Stance, actor: ActorDep, database: DatabaseDep
 ) -> AmendmentView:
     return amendments.take_position(
         database, actor=actor, amendment_id=amendment_id, stance=body.stance
@@ -87,7 +88,7 @@ def position(
 
 @router.post("/amendments/{amendment_id}/decision", summary="Accept, bracket or reject")
 def decide(
-    amendment_id: int, body: DecisionBody, actor: ActorDep, database: DatabaseDep
+    amendment_id: Id, body: DecisionBody, actor: ActorDep, database: DatabaseDep
 ) -> AmendmentView:
     return decisions.decide(
         database,

@@ -8,7 +8,9 @@ from app.domain.roles import Actor
 from app.services import accounts, notifications
 from app.services.notifications import Notifications
 from app.services.views import IssuedToken
+from app.web import deps
 from app.web.api.schemas import NewToken, SignIn
+from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["session"])
@@ -25,14 +27,13 @@ def sign_in(body: SignIn, request: Request, database: DatabaseDep) -> Actor:
         password=body.password,
         address=request.client.host if request.client else None,
     )
-    request.session.clear()
-    request.session["user_id"] = actor.user_id
+    deps.sign_in(request, database, actor)
     return actor
 
 
-@router.delete("/session", status_code=204, summary="Sign out")
-def sign_out(request: Request) -> Response:
-    request.session.clear()
+@router.delete("/session", status_code=204, summary="Sign out (the session cookie stops working)")
+def sign_out(request: Request, database: DatabaseDep) -> Response:
+    deps.sign_out(request, database)
     return Response(status_code=204)
 
 
@@ -58,6 +59,6 @@ def issue_token(body: NewToken, actor: ActorDep, database: DatabaseDep) -> Issue
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a personal API token")
-def revoke_token(token_id: int, actor: ActorDep, database: DatabaseDep) -> Response:
+def revoke_token(token_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
     accounts.revoke_token(database, actor=actor, token_id=token_id)
     return Response(status_code=204)

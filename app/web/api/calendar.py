@@ -11,6 +11,7 @@ from app.domain.calendar import MeetingDraft, MeetingKind
 from app.services import calendar
 from app.services.calendar import CalendarView, ImportReport, MeetingView
 from app.web.api.schemas import Body, optional_text
+from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["calendar"])
@@ -42,8 +43,8 @@ class MeetingBody(Body):
 
 class NewLink(Body):
     role: str = Field(description="basis | outcome | deadline")
-    revision_id: int | None = None
-    round_id: int | None = None
+    revision_id: Id | None = None
+    round_id: Id | None = None
 
 
 def _draft(body: MeetingBody) -> MeetingDraft:
@@ -59,7 +60,7 @@ def _file(file: calendar.CalendarFile) -> Response:
 
 @router.get("/negotiations/{negotiation_id}/meetings", summary="The calendar, filtered")
 def list_meetings(
-    negotiation_id: int,
+    negotiation_id: Id,
     actor: ActorDep,
     database: DatabaseDep,
     focal_point: str | None = Query(default=None, max_length=100),
@@ -84,7 +85,7 @@ def list_meetings(
 
 @router.post("/negotiations/{negotiation_id}/meetings", status_code=201)
 def add_meeting(
-    negotiation_id: int, body: MeetingBody, actor: ActorDep, database: DatabaseDep
+    negotiation_id: Id, body: MeetingBody, actor: ActorDep, database: DatabaseDep
 ) -> MeetingView:
     return calendar.add_meeting(
         database, actor=actor, negotiation_id=negotiation_id, draft=_draft(body)
@@ -97,7 +98,7 @@ def add_meeting(
     response_class=Response,
     responses={200: {"content": {calendar.ICS: {}}}},
 )
-def export_ics(negotiation_id: int, actor: ActorDep, database: DatabaseDep) -> Response:
+def export_ics(negotiation_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
     return _file(calendar.export_ics(database, negotiation_id=negotiation_id, viewer=actor))
 
 
@@ -107,7 +108,7 @@ def export_ics(negotiation_id: int, actor: ActorDep, database: DatabaseDep) -> R
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def export_csv(negotiation_id: int, actor: ActorDep, database: DatabaseDep) -> Response:
+def export_csv(negotiation_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
     return _file(calendar.export_csv(database, negotiation_id=negotiation_id, viewer=actor))
 
 
@@ -116,7 +117,7 @@ def export_csv(negotiation_id: int, actor: ActorDep, database: DatabaseDep) -> R
     summary="Import meetings from CSV or from a Word table like the mapping (preview first)",
 )
 def import_meetings(
-    negotiation_id: int,
+    negotiation_id: Id,
     response: Response,
     actor: ActorDep,
     database: DatabaseDep,
@@ -137,19 +138,19 @@ def import_meetings(
 
 
 @router.get("/meetings/{meeting_id}")
-def get_meeting(meeting_id: int, actor: ActorDep, database: DatabaseDep) -> MeetingView:
+def get_meeting(meeting_id: Id, actor: ActorDep, database: DatabaseDep) -> MeetingView:
     return calendar.get_meeting(database, meeting_id=meeting_id, viewer=actor)
 
 
 @router.put("/meetings/{meeting_id}", summary="Replace what is known of a meeting")
 def update_meeting(
-    meeting_id: int, body: MeetingBody, actor: ActorDep, database: DatabaseDep
+    meeting_id: Id, body: MeetingBody, actor: ActorDep, database: DatabaseDep
 ) -> MeetingView:
     return calendar.update_meeting(database, actor=actor, meeting_id=meeting_id, draft=_draft(body))
 
 
 @router.delete("/meetings/{meeting_id}", status_code=204)
-def delete_meeting(meeting_id: int, actor: ActorDep, database: DatabaseDep) -> Response:
+def delete_meeting(meeting_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
     calendar.delete_meeting(database, actor=actor, meeting_id=meeting_id)
     return Response(status_code=204)
 
@@ -160,7 +161,7 @@ def delete_meeting(meeting_id: int, actor: ActorDep, database: DatabaseDep) -> R
     summary="Link a meeting to the revision it discusses or follows, or to a round's deadline",
 )
 def link_meeting(
-    meeting_id: int, body: NewLink, actor: ActorDep, database: DatabaseDep
+    meeting_id: Id, body: NewLink, actor: ActorDep, database: DatabaseDep
 ) -> MeetingView:
     return calendar.link_meeting(
         database,
@@ -173,8 +174,6 @@ def link_meeting(
 
 
 @router.delete("/meetings/{meeting_id}/links/{link_id}", status_code=204)
-def unlink_meeting(
-    meeting_id: int, link_id: int, actor: ActorDep, database: DatabaseDep
-) -> Response:
+def unlink_meeting(meeting_id: Id, link_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
     calendar.unlink_meeting(database, actor=actor, meeting_id=meeting_id, link_id=link_id)
     return Response(status_code=204)

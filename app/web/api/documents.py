@@ -13,13 +13,14 @@ from app.services.views import (
     RevisionView,
 )
 from app.web.api.schemas import CfText, NewRevision, ResolveBrackets, StatusBody, VisibilityBody
+from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["text"])
 
 
 @router.get("/documents/{document_id}", summary="The current text with labels and counts")
-def get_document(document_id: int, actor: ActorDep, database: DatabaseDep) -> DocumentView:
+def get_document(document_id: Id, actor: ActorDep, database: DatabaseDep) -> DocumentView:
     return documents.get_document(database, document_id=document_id, viewer=actor)
 
 
@@ -28,7 +29,7 @@ def get_document(document_id: int, actor: ActorDep, database: DatabaseDep) -> Do
     summary="Restricted (delegations only) or public (stakeholders and observers too)",
 )
 def set_visibility(
-    document_id: int, body: VisibilityBody, actor: ActorDep, database: DatabaseDep
+    document_id: Id, body: VisibilityBody, actor: ActorDep, database: DatabaseDep
 ) -> DocumentSummary:
     return documents.set_visibility(
         database, actor=actor, document_id=document_id, visibility=body.visibility
@@ -36,13 +37,13 @@ def set_visibility(
 
 
 @router.get("/provisions/{provision_id}", summary="A provision, its versions and proposals")
-def get_provision(provision_id: int, actor: ActorDep, database: DatabaseDep) -> ProvisionDetail:
+def get_provision(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> ProvisionDetail:
     return documents.get_provision(database, provision_id=provision_id, viewer=actor)
 
 
 @router.post("/provisions/{provision_id}/cf-text", summary="Co-facilitators' own wording")
 def cf_text(
-    provision_id: int, body: CfText, actor: ActorDep, database: DatabaseDep
+    provision_id: Id, body: CfText, actor: ActorDep, database: DatabaseDep
 ) -> ProvisionView:
     return decisions.cf_text(
         database,
@@ -61,7 +62,7 @@ def cf_text(
     summary="Table a whole-paragraph alternative (OP6 alt)",
 )
 def cf_alternative(
-    provision_id: int, body: CfText, actor: ActorDep, database: DatabaseDep
+    provision_id: Id, body: CfText, actor: ActorDep, database: DatabaseDep
 ) -> ProvisionView:
     return decisions.cf_alternative(
         database, actor=actor, provision_id=provision_id, text=body.text, note=body.note
@@ -69,13 +70,13 @@ def cf_alternative(
 
 
 @router.post("/provisions/{provision_id}/choose", summary="Keep this alternative, drop the others")
-def choose_alternative(provision_id: int, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
+def choose_alternative(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
     return decisions.choose_alternative(database, actor=actor, provision_id=provision_id)
 
 
 @router.post("/provisions/{provision_id}/resolve-brackets", summary="Keep one alternative")
 def resolve_brackets(
-    provision_id: int, body: ResolveBrackets, actor: ActorDep, database: DatabaseDep
+    provision_id: Id, body: ResolveBrackets, actor: ActorDep, database: DatabaseDep
 ) -> ProvisionView:
     return decisions.resolve_brackets(
         database,
@@ -89,7 +90,7 @@ def resolve_brackets(
 
 @router.post("/provisions/{provision_id}/status", summary="Mark open / agreed ad ref / agreed")
 def set_status(
-    provision_id: int, body: StatusBody, actor: ActorDep, database: DatabaseDep
+    provision_id: Id, body: StatusBody, actor: ActorDep, database: DatabaseDep
 ) -> ProvisionView:
     return decisions.set_status(
         database,
@@ -102,12 +103,12 @@ def set_status(
 
 
 @router.post("/provisions/{provision_id}/lift-reservation", summary="Give up a reservation")
-def lift_reservation(provision_id: int, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
+def lift_reservation(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
     return decisions.lift_reservation(database, actor=actor, provision_id=provision_id)
 
 
 @router.get("/documents/{document_id}/revisions", tags=["revisions"])
-def list_revisions(document_id: int, actor: ActorDep, database: DatabaseDep) -> list[RevisionView]:
+def list_revisions(document_id: Id, actor: ActorDep, database: DatabaseDep) -> list[RevisionView]:
     return revisions.list_revisions(database, document_id=document_id, viewer=actor)
 
 
@@ -116,9 +117,7 @@ def list_revisions(document_id: int, actor: ActorDep, database: DatabaseDep) -> 
     tags=["revisions"],
     summary="A revision by number (0, 1…) or name (Rev.1)",
 )
-def get_revision(
-    document_id: int, ref: str, actor: ActorDep, database: DatabaseDep
-) -> RevisionView:
+def get_revision(document_id: Id, ref: str, actor: ActorDep, database: DatabaseDep) -> RevisionView:
     return revisions.get_revision(database, document_id=document_id, ref=ref, viewer=actor)
 
 
@@ -127,13 +126,13 @@ def get_revision(
     tags=["revisions"],
     summary="Preview: old label → new label if a revision renumbered now",
 )
-def preview_renumbering(document_id: int, actor: ActorDep, database: DatabaseDep) -> dict[str, str]:
+def preview_renumbering(document_id: Id, actor: ActorDep, database: DatabaseDep) -> dict[str, str]:
     return revisions.preview_renumbering(database, document_id=document_id, viewer=actor)
 
 
 @router.post("/documents/{document_id}/revisions", status_code=201, tags=["revisions"])
 def issue_revision(
-    document_id: int, body: NewRevision, actor: ActorDep, database: DatabaseDep
+    document_id: Id, body: NewRevision, actor: ActorDep, database: DatabaseDep
 ) -> RevisionView:
     return revisions.issue_revision(
         database,

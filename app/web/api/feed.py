@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app.akn import MEDIA_TYPE
 from app.services import feed
 from app.services.views import DocumentView
+from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["exchange"])
@@ -30,7 +31,7 @@ REVISION = Query(
     responses={200: {"content": {MEDIA_TYPE: {}}}},
 )
 def export_akn(
-    document_id: int, actor: ActorDep, database: DatabaseDep, revision: str | None = REVISION
+    document_id: Id, actor: ActorDep, database: DatabaseDep, revision: str | None = REVISION
 ) -> Response:
     file = feed.export_akn(database, document_id=document_id, revision=revision, viewer=actor)
     return Response(
@@ -46,7 +47,7 @@ def export_akn(
     summary="Import a draft from an Akoma Ntoso 3.0 XML file",
 )
 def import_akn(
-    negotiation_id: int,
+    negotiation_id: Id,
     actor: ActorDep,
     database: DatabaseDep,
     file: Annotated[UploadFile, File(description="the draft, Akoma Ntoso 3.0 XML")],
@@ -68,6 +69,6 @@ def import_akn(
     summary="The pending proposals on a revision as JSON: stable ids, labels, proponents, diffs",
 )
 def proposals_feed(
-    document_id: int, actor: ActorDep, database: DatabaseDep, revision: str | None = REVISION
+    document_id: Id, actor: ActorDep, database: DatabaseDep, revision: str | None = REVISION
 ) -> dict[str, Any]:
     return feed.proposals_feed(database, document_id=document_id, revision=revision, viewer=actor)

@@ -9,6 +9,7 @@ from app.services import inputs
 from app.services.inputs import InputView
 from app.services.views import AmendmentView
 from app.web.api.schemas import Body, optional_text, required_text
+from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["stakeholder inputs"])
@@ -17,24 +18,24 @@ router = APIRouter(tags=["stakeholder inputs"])
 class NewInput(Body):
     text: str = required_text()
     organisation: str = Field(max_length=200)
-    provision_id: int | None = None
+    provision_id: Id | None = None
 
 
 class Adoption(Body):
-    provision_id: int
+    provision_id: Id
     text: str = required_text()
     on_behalf_of: str | None = Field(default=None, max_length=32)
     justification: str | None = optional_text()
 
 
 @router.get("/documents/{document_id}/inputs")
-def list_inputs(document_id: int, actor: ActorDep, database: DatabaseDep) -> list[InputView]:
+def list_inputs(document_id: Id, actor: ActorDep, database: DatabaseDep) -> list[InputView]:
     return inputs.list_inputs(database, document_id=document_id, viewer=actor)
 
 
 @router.post("/documents/{document_id}/inputs", status_code=201)
 def submit_input(
-    document_id: int, body: NewInput, actor: ActorDep, database: DatabaseDep
+    document_id: Id, body: NewInput, actor: ActorDep, database: DatabaseDep
 ) -> InputView:
     return inputs.submit_input(
         database,
@@ -52,7 +53,7 @@ def submit_input(
     summary="A delegation adopts an input as its own proposal",
 )
 def adopt_input(
-    input_id: int, body: Adoption, actor: ActorDep, database: DatabaseDep
+    input_id: Id, body: Adoption, actor: ActorDep, database: DatabaseDep
 ) -> AmendmentView:
     return inputs.adopt_input(
         database,

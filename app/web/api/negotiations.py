@@ -18,6 +18,7 @@ from app.services.views import (
     UserView,
 )
 from app.web.api.schemas import ImportText, NewNegotiation, NewUser
+from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["negotiations"])
@@ -42,7 +43,7 @@ def create_negotiation(
 
 
 @router.get("/negotiations/{negotiation_id}")
-def get_negotiation(negotiation_id: int, actor: ActorDep, database: DatabaseDep) -> NegotiationView:
+def get_negotiation(negotiation_id: Id, actor: ActorDep, database: DatabaseDep) -> NegotiationView:
     return documents.get_negotiation(database, negotiation_id=negotiation_id, viewer=actor)
 
 
@@ -52,7 +53,7 @@ def get_negotiation(negotiation_id: int, actor: ActorDep, database: DatabaseDep)
     summary="Import a draft from a plain-text / Markdown outline",
 )
 def import_document(
-    negotiation_id: int, body: ImportText, actor: ActorDep, database: DatabaseDep
+    negotiation_id: Id, body: ImportText, actor: ActorDep, database: DatabaseDep
 ) -> DocumentView:
     try:
         outline = parse_outline(body.text)

@@ -11,6 +11,7 @@ from app.domain.deadlines import NEW_YORK
 from app.services import process
 from app.services.process import RoundView, SilenceView
 from app.web.api.schemas import Body, optional_text, required_text
+from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["process"])
@@ -45,13 +46,13 @@ class BreakSilence(Body):
 
 
 @router.get("/documents/{document_id}/rounds")
-def list_rounds(document_id: int, actor: ActorDep, database: DatabaseDep) -> list[RoundView]:
+def list_rounds(document_id: Id, actor: ActorDep, database: DatabaseDep) -> list[RoundView]:
     return process.list_rounds(database, document_id=document_id)
 
 
 @router.post("/documents/{document_id}/rounds", status_code=201)
 def open_round(
-    document_id: int, body: NewRound, actor: ActorDep, database: DatabaseDep
+    document_id: Id, body: NewRound, actor: ActorDep, database: DatabaseDep
 ) -> RoundView:
     return process.open_round(
         database,
@@ -65,7 +66,7 @@ def open_round(
 
 @router.post("/rounds/{round_id}/deadline", summary="Extend or reopen a round")
 def move_deadline(
-    round_id: int, body: MoveDeadline, actor: ActorDep, database: DatabaseDep
+    round_id: Id, body: MoveDeadline, actor: ActorDep, database: DatabaseDep
 ) -> RoundView:
     return process.move_deadline(
         database, actor=actor, round_id=round_id, deadline=body.deadline, timezone=body.timezone
@@ -73,7 +74,7 @@ def move_deadline(
 
 
 @router.post("/rounds/{round_id}/late-submissions", status_code=204)
-def grant_late(round_id: int, body: LateGrant, actor: ActorDep, database: DatabaseDep) -> Response:
+def grant_late(round_id: Id, body: LateGrant, actor: ActorDep, database: DatabaseDep) -> Response:
     process.grant_late_submission(
         database,
         actor=actor,
@@ -86,13 +87,13 @@ def grant_late(round_id: int, body: LateGrant, actor: ActorDep, database: Databa
 
 
 @router.get("/documents/{document_id}/silences")
-def list_silences(document_id: int, actor: ActorDep, database: DatabaseDep) -> list[SilenceView]:
+def list_silences(document_id: Id, actor: ActorDep, database: DatabaseDep) -> list[SilenceView]:
     return process.list_silences(database, document_id=document_id)
 
 
 @router.post("/documents/{document_id}/silences", status_code=201)
 def place_under_silence(
-    document_id: int, body: NewSilence, actor: ActorDep, database: DatabaseDep
+    document_id: Id, body: NewSilence, actor: ActorDep, database: DatabaseDep
 ) -> SilenceView:
     return process.place_under_silence(
         database,
@@ -106,7 +107,7 @@ def place_under_silence(
 
 @router.post("/silences/{silence_id}/break", summary="Break silence with a statement")
 def break_silence(
-    silence_id: int, body: BreakSilence, actor: ActorDep, database: DatabaseDep
+    silence_id: Id, body: BreakSilence, actor: ActorDep, database: DatabaseDep
 ) -> SilenceView:
     return process.break_silence(
         database,

@@ -11,6 +11,7 @@ from app.domain.amendments import AmendmentKind, Decision
 from app.domain.labels import ProvisionKind
 from app.domain.provisions import ProvisionStatus
 from app.domain.roles import Role
+from app.web.api.types import Id, Index, Version
 
 MAX_TEXT = 20_000
 
@@ -37,15 +38,15 @@ class NewToken(Body):
 
 
 class NewProposal(Body):
-    provision_id: int
+    provision_id: Id
     kind: AmendmentKind = AmendmentKind.WORDING
     text: str | None = optional_text()
-    after_id: int | None = Field(default=None, description="move: the provision to follow")
+    after_id: Id | None = Field(default=None, description="move: the provision to follow")
     new_kind: ProvisionKind | None = Field(default=None, description="insert_after: its kind")
     on_behalf_of: str | None = Field(default=None, description="a group code, e.g. G77")
     delegation: str | None = Field(default=None, description="defaults to your own delegation")
     justification: str | None = optional_text()
-    expected_version: int | None = Field(
+    expected_version: Version | None = Field(
         default=None, description="the provision version you wrote on; refused if it changed"
     )
 
@@ -61,27 +62,27 @@ class Stance(Body):
 
 class DecisionBody(Body):
     decision: Decision
-    expected_version: int | None = None
+    expected_version: Version | None = None
     reason: str | None = optional_text()
 
 
 class CfText(Body):
     text: str = required_text()
-    expected_version: int | None = None
-    supersedes: list[int] = Field(default_factory=list, max_length=1000)
+    expected_version: Version | None = None
+    supersedes: list[Id] = Field(default_factory=list, max_length=1000)
     note: str | None = optional_text()
 
 
 class ResolveBrackets(Body):
-    group: int = Field(ge=0)
-    choice: int | None = Field(ge=0, description="alternative to keep; null drops the passage")
-    expected_version: int | None = None
+    group: Index
+    choice: Index | None = Field(description="alternative to keep; null drops the passage")
+    expected_version: Version | None = None
 
 
 class StatusBody(Body):
     status: ProvisionStatus
     reservation: str | None = Field(default=None, description="delegation code")
-    expected_version: int | None = None
+    expected_version: Version | None = None
 
 
 class VisibilityBody(Body):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from app.domain.errors import Invalid
 from app.services.views import AmendmentView, DocumentView
+from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
 
 router = APIRouter(tags=["word"])
@@ -27,7 +28,7 @@ KINDS = ("clean", "compilation", "tracked", "comparison", "amendment-list")
     responses={200: {"content": {DOCX: {}}}},
 )
 def export(
-    document_id: int,
+    document_id: Id,
     kind: Literal[KINDS],  # type: ignore[valid-type]
     actor: ActorDep,
     database: DatabaseDep,
@@ -80,7 +81,7 @@ class DraftImported(BaseModel):
     summary="Import a draft typed in Word (preview=true: only say what was recognised)",
 )
 def import_docx(
-    negotiation_id: int,
+    negotiation_id: Id,
     response: Response,
     actor: ActorDep,
     database: DatabaseDep,
@@ -89,8 +90,9 @@ def import_docx(
     revision_name: Annotated[str, Form(max_length=100)] = "Zero draft",
     issued_on: Annotated[date | None, Form()] = None,
 ) -> DraftPreview | DraftImported:
-    from app.services import word_import
+    from app.services import documents, word_import
 
+    documents.check_may_import(database, actor=actor, negotiation_id=negotiation_id)
     data = _read_upload(file)
     if preview:
         response.status_code = 200  # nothing was created
@@ -141,7 +143,7 @@ class MarkedUpAnswer(BaseModel):
     summary="A delegation's marked-up copy: preview its proposals, then confirm to save them",
 )
 def marked_up(
-    document_id: int,
+    document_id: Id,
     actor: ActorDep,
     database: DatabaseDep,
     file: Annotated[

@@ -11,6 +11,7 @@ from app.config import Settings
 from app.domain.errors import NotAuthenticated, NotFound
 from app.services import accounts, documents
 from app.services.demo import demo_data
+from app.web import deps
 from app.web.deps import DatabaseDep, OptionalActorDep
 from app.web.pages.routing import PageRoute
 from app.web.templating import render
@@ -89,12 +90,11 @@ def sign_in(
             status_code=401 if retry is None else 429,
             headers=None if retry is None else {"Retry-After": str(retry)},
         )
-    request.session.clear()
-    request.session["user_id"] = actor.user_id
+    deps.sign_in(request, database, actor)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/sign-out")
-def sign_out(request: Request) -> Response:
-    request.session.clear()
+def sign_out(request: Request, database: DatabaseDep) -> Response:
+    deps.sign_out(request, database)
     return RedirectResponse("/sign-in", status_code=303)

@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse, Response
 
 from app.domain.errors import DomainError, NotAuthenticated
+from app.web.api.types import MAX_ID
 from app.web.errors import status_of
 from app.web.pages.viewer import SignInRequired
 from app.web.templating import is_htmx, render
@@ -54,6 +55,17 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
+def _ids_in_range(request: Request) -> bool:
+    """An id in a page's address is a database integer (1 to MAX_ID, as in the JSON API); any
+    other number names nothing, and is answered before it reaches a query."""
+    numbers = [
+        value
+        for name, value in request.path_params.items()
+        if name.endswith("_id") and isinstance(value, str) and value.isascii() and value.isdigit()
+    ]
+    return all(len(n) <= 10 and 1 <= int(n) <= MAX_ID for n in numbers)
+
+
 class PageRoute(APIRoute):
     """An APIRoute whose failures become HTML (or a redirect to sign in), never JSON."""
 
@@ -63,6 +75,8 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             if request.method not in SAFE_METHODS and not _same_origin(request):
                 return error_response(request, "This form was sent from another site.", 403)
+            if not _ids_in_range(request):
+                return error_response(request, "There is no such page in Rolltext.", 404)
             try:
                 return await handler(request)
             except (SignInRequired, NotAuthenticated):

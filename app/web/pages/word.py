@@ -19,9 +19,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from app.domain.errors import DomainError, Invalid
-from app.domain.roles import Actor
 from app.services import documents
-from app.services.permissions import Action, require
 from app.web.deps import DatabaseDep
 from app.web.errors import status_of
 from app.web.pages.routing import PageRoute
@@ -99,15 +97,11 @@ def _draft_page(
     )
 
 
-def _may_import(actor: Actor) -> None:
-    require(actor, Action.MANAGE_DOCUMENTS)
-
-
 @router.get("/negotiations/{negotiation_id}/import")
 def import_page(
     negotiation_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
 ) -> Response:
-    _may_import(viewer.actor)
+    documents.check_may_import(database, actor=viewer.actor, negotiation_id=negotiation_id)
     return _draft_page(request, database, viewer, negotiation_id)
 
 
@@ -124,7 +118,7 @@ def import_preview(
     """What the import recognises in the draft: headings, lists, PP/OP paragraphs, warnings."""
     from app.services import word_import  # the Word layer loads only when a file comes
 
-    _may_import(viewer.actor)
+    documents.check_may_import(database, actor=viewer.actor, negotiation_id=negotiation_id)
     form = {"revision_name": revision_name, "issued_on": issued_on}
     try:
         data, filename = read_upload(file)
