@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
     Amendment,
     CoFacilitator,
+    Delegation,
     Document,
     Negotiation,
     Provision,
@@ -19,6 +20,7 @@ from app.db.models import (
     User,
 )
 from app.db.session import Database
+from app.domain.amendments import AmendmentState
 from app.domain.clean_text import clean_optional_text, clean_text
 from app.domain.errors import Invalid, NotFound
 from app.domain.labels import LabelNode, ProvisionKind, Scheme, renumber
@@ -34,7 +36,6 @@ from app.services.text import (
     find_delegation,
     load_directory,
     load_tree,
-    pending_counts,
     provision_views,
 )
 from app.services.views import (
@@ -279,7 +280,7 @@ def get_provision(
         except NotFound as exc:
             raise NotFound(f"There is no provision {provision_id}.") from exc
         directory = load_directory(db)
-        view = next((v for v in provision_views(db, tree, directory) if v.id == provision_id), None)
+        view = next(iter(provision_views(db, tree, directory, only={provision_id})), None)
         if view is None:
             raise NotFound(f"Provision {provision_id} is no longer in the text.")
         versions = db.execute(
@@ -318,7 +319,14 @@ def _negotiation_view(
     cofacs = db.scalars(
         select(CoFacilitator.delegation_id).where(CoFacilitator.negotiation_id == negotiation.id)
     ).all()
-    directory = load_directory(db)
+    names = {
+        id_: (short, code)
+        for id_, short, code in db.execute(
+            select(Delegation.id, Delegation.short, Delegation.code).where(
+                Delegation.id.in_(cofacs)
+            )
+        )
+    }
     documents = db.scalars(
         select(Document).where(Document.negotiation_id == negotiation.id).order_by(Document.id)
     ).all()
@@ -326,27 +334,36 @@ def _negotiation_view(
     for document in documents:
         if viewer is not None and not can_read(viewer, document.visibility):
             continue
-        rows = db.scalars(
-            select(Provision).where(
-                Provision.document_id == document.id, Provision.removed_in_revision_id.is_(None)
+        # counts, not rows: every page header shows these three numbers
+        by_status = db.execute(
+            select(Provision.status, func.count())
+            .where(
+                Provision.document_id == document.id,
+                Provision.removed_in_revision_id.is_(None),
+                Provision.deleted.is_(False),
             )
+            .group_by(Provision.status)
         ).all()
+        pending = db.scalar(
+            select(func.count()).where(
+                Amendment.document_id == document.id, Amendment.state == AmendmentState.PENDING
+            )
+        )
         latest = db.scalar(
             select(Revision.name)
             .where(Revision.document_id == document.id)
             .order_by(Revision.seq.desc())
             .limit(1)
         )
-        pending = sum(pending_counts(db, document.id).values())
         summaries.append(
             DocumentSummary(
                 id=document.id,
                 title=document.title,
                 subtitle=document.subtitle,
                 scheme=document.scheme,
-                provisions=sum(1 for p in rows if not p.deleted),
-                pending=pending,
-                agreed=sum(1 for p in rows if p.status.is_agreed and not p.deleted),
+                provisions=sum(count for _, count in by_status),
+                pending=pending or 0,
+                agreed=sum(count for status, count in by_status if status.is_agreed),
                 latest_revision=latest,
                 visibility=document.visibility,
             )
@@ -355,7 +372,7 @@ def _negotiation_view(
         id=negotiation.id,
         symbol=negotiation.symbol,
         title=negotiation.title,
-        cofacilitators=tuple(directory.delegations[i].short for i in cofacs),
-        cofacilitator_codes=tuple(directory.delegations[i].code for i in cofacs),
+        cofacilitators=tuple(names[i][0] for i in cofacs),
+        cofacilitator_codes=tuple(names[i][1] for i in cofacs),
         documents=tuple(summaries),
     )

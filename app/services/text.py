@@ -7,7 +7,7 @@ labels are computed in exactly one way.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -163,23 +163,29 @@ def find_group(db: Session, code: str) -> Group:
     return group
 
 
-def pending_counts(db: Session, document_id: int) -> dict[int, int]:
-    rows = db.execute(
-        select(Amendment.provision_id, func.count())
-        .where(
-            Amendment.document_id == document_id,
-            Amendment.state == AmendmentState.PENDING,
-        )
-        .group_by(Amendment.provision_id)
+def pending_counts(
+    db: Session, document_id: int, provision_ids: Collection[int] | None = None
+) -> dict[int, int]:
+    query = select(Amendment.provision_id, func.count()).where(
+        Amendment.document_id == document_id, Amendment.state == AmendmentState.PENDING
     )
+    if provision_ids is not None:
+        query = query.where(Amendment.provision_id.in_(provision_ids))
+    rows = db.execute(query.group_by(Amendment.provision_id))
     return {provision_id: count for provision_id, count in rows}
 
 
 def provision_views(
-    db: Session, tree: DocumentTree, directory: Directory | None = None
+    db: Session,
+    tree: DocumentTree,
+    directory: Directory | None = None,
+    *,
+    only: Collection[int] | None = None,
 ) -> list[ProvisionView]:
-    """Every provision of the tree with its current words and pending count: two queries."""
-    version_ids = [p.current_version_id for p in tree.order if p.current_version_id]
+    """The provisions of the tree (or `only` these) with their current words and pending
+    counts: two queries. One paragraph's panel asks for `only` it, not the 300."""
+    order = tree.order if only is None else [p for p in tree.order if p.id in only]
+    version_ids = [p.current_version_id for p in order if p.current_version_id]
     versions = (
         {
             v.id: v
@@ -190,8 +196,8 @@ def provision_views(
         if version_ids
         else {}
     )
-    counts = pending_counts(db, tree.document.id)
-    reservations = {p.reservation_delegation_id for p in tree.order} - {None}
+    counts = pending_counts(db, tree.document.id, only)
+    reservations = {p.reservation_delegation_id for p in order} - {None}
     shorts: dict[int, str] = {}
     if reservations:
         if directory is not None:
@@ -204,7 +210,7 @@ def provision_views(
             )
     return [
         view_of(p, versions[p.current_version_id], tree, counts, shorts)
-        for p in tree.order
+        for p in order
         if p.current_version_id
     ]
 
