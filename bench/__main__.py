@@ -41,7 +41,7 @@ from bench.generate import (
 )
 
 OUT = Path(__file__).resolve().parent / "out"
-MEASUREMENTS = ("diff", "rebase", "document", "provision", "amendments", "load")
+MEASUREMENTS = ("diff", "rebase", "document", "provision", "amendments", "load", "workspace")
 TARGETS_MS = {
     "word_diff (150 words)": 1.0,
     "decide accept, rebases 50": 50.0,
@@ -580,6 +580,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="load: requests in flight (default 4 per server worker; see bench/load.py)",
     )
+    from bench import workspace
+
+    workspace.add_arguments(parser)  # --workspace-parts, --sse-changes, --workspace-workers
     parser.add_argument(
         "--verify-generator",
         action="store_true",
@@ -672,6 +675,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 loads.append(load.run_load(label, dataset.url, dataset.meta, options, bench.log))
                 load.write(loads[-1])
+            if "workspace" in args.only:  # pages in process, then 100 live streams; on a copy
+                from bench import workspace
+
+                workspace.run_workspace(bench, label, dataset.url, dataset.meta)
 
     machine["load_average_at_end"] = os.getloadavg()
     report = table(bench.results)

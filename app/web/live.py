@@ -24,10 +24,11 @@ import contextlib
 import json
 import logging
 import threading
+import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
@@ -39,6 +40,7 @@ from app.services.text import get_document
 from app.web.deps import current_actor
 
 log = logging.getLogger("rolltext.live")
+T = TypeVar("T")
 
 #: Change kinds after which the order or the labels of the text may differ: pages re-render
 #: their whole list (keeping open panels), not just one provision.
@@ -297,6 +299,131 @@ class ChangeListener:
             self.broadcaster.publish(
                 document_channel(document_id), names, json.dumps({"kinds": kinds})
             )
+
+
+# -- views kept until the next change ----------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    stamp: tuple[int, object]
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+
+
+class ViewCache:
+    """What the services answered, kept until anything changes; one per `Database`.
+
+    Every use case that changes something records an event in the same transaction (the event
+    log, `app.services.events`), so the latest event is a stamp of the whole database: an answer
+    computed after reading stamp S is at least as fresh as S. A request reads the stamp after it
+    arrived, and is served a kept answer only if it carries the same stamp — the answer is then
+    as fresh as one computed for it, on any worker, whoever made the change (another worker,
+    another process, the command line). Requests that arrive together after a change (every open
+    page re-fetching the same fragment, on hearing the same live event) wait for the first one's
+    computation instead of repeating it.
+
+    Answers are shared between viewers: each request checks, in the session that reads the stamp,
+    that its viewer may read the document (`check`), as the service would have.
+    """
+
+    SIZE = 64
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._entries: dict[tuple[object, ...], _Entry] = {}
+        self._constants: dict[tuple[object, ...], Any] = {}
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def clear(self) -> None:
+        """Forget every kept answer (what any change does; the benchmark uses it)."""
+        with self._lock:
+            self._entries.clear()
+
+    def constant(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """An answer that no change alters (e.g. which delegations facilitate a negotiation):
+        computed once per process."""
+        with self._lock:
+            if key in self._constants:
+                return self._constants[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            self._constants[key] = value
+        return value
+
+    @staticmethod
+    def _stamp(db: Any) -> tuple[int, object]:
+        from sqlalchemy import select
+
+        from app.db.models import Event
+
+        row = db.execute(select(Event.id, Event.at).order_by(Event.id.desc()).limit(1)).first()
+        return (row[0], row[1]) if row else (0, None)
+
+    def get(
+        self,
+        key: tuple[object, ...],
+        compute: Callable[[], T],
+        check: Callable[[Any, T], None] | None = None,
+    ) -> T:
+        with self.database.read() as db:
+            stamp = self._stamp(db)
+            with self._lock:
+                entry = self._entries.get(key)
+                kept = entry is not None and entry.stamp == stamp
+                if kept:
+                    assert entry is not None
+                    self.hits += 1
+                else:
+                    self.misses += 1
+                    entry = self._entries[key] = _Entry(stamp)
+                    for old in [k for k, e in self._entries.items() if e.stamp != stamp]:
+                        del self._entries[old]  # older stamps never match again
+                    while len(self._entries) > self.SIZE:
+                        del self._entries[next(iter(self._entries))]
+            if kept and entry.done.is_set() and entry.error is None:
+                if check is not None:
+                    check(db, entry.value)
+                return entry.value  # type: ignore[no-any-return]
+        if not kept:
+            try:
+                entry.value = compute()
+            except BaseException as exc:
+                entry.error = exc
+                with self._lock:
+                    if self._entries.get(key) is entry:
+                        del self._entries[key]
+                raise
+            finally:
+                entry.done.set()
+            return entry.value  # type: ignore[no-any-return]
+        entry.done.wait()  # the same answer, being computed for an earlier request
+        if entry.error is not None:
+            return compute()  # it failed for that request's viewer: ask for this one's
+        if check is not None:
+            with self.database.read() as db:
+                check(db, entry.value)
+        return entry.value  # type: ignore[no-any-return]
+
+
+_caches: weakref.WeakKeyDictionary[Database, ViewCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def views_of(database: Database) -> ViewCache:
+    """The process's `ViewCache` of a database."""
+    with _caches_lock:
+        cache = _caches.get(database)
+        if cache is None:
+            cache = _caches[database] = ViewCache(database)
+        return cache
+
+
+def check_readable(db: Any, document_id: int, actor: Actor) -> None:
+    """The service's own rule (NotFound unless the actor may read the document)."""
+    get_document(db, document_id, viewer=actor)
 
 
 # -- the provision on screen -------------------------------------------------------------------

@@ -26,6 +26,7 @@ from app.web.pages.text import (
     DocumentPage,
     ProvisionPanel,
     act,
+    deferred_panel,
     document_page,
     full_page,
     provision_panel,
@@ -45,24 +46,47 @@ _DONE = {
 }
 
 
+#: The review queue shows this many pending proposals in full (at least one provision's); the
+#: provisions after them load when scrolled into view. A large negotiation has thousands of
+#: pending proposals, and the queue is re-fetched whenever anything changes.
+QUEUE_INLINE_PROPOSALS = 100
+
+
 def queue_panels(
     request: Request, database: Database, viewer: Viewer, document_id: int
 ) -> tuple[DocumentPage, list[ProvisionPanel]]:
     """The page header and one panel per provision with pending proposals, in reading order."""
     page = document_page(database, viewer, document_id)
-    panels = [
-        provision_panel(
-            request,
-            database,
-            viewer,
-            p.id,
-            view="queue",
-            document=page.document,
-            negotiation=page.negotiation,
+    panels = []
+    shown = 0
+    for p in page.document.provisions:
+        if not p.pending:
+            continue
+        if shown and shown + p.pending > QUEUE_INLINE_PROPOSALS:
+            shown = QUEUE_INLINE_PROPOSALS  # in order: nothing more in full after this one
+            panels.append(
+                deferred_panel(
+                    request,
+                    viewer,
+                    p,
+                    view="queue",
+                    document=page.document,
+                    negotiation=page.negotiation,
+                )
+            )
+            continue
+        shown += p.pending
+        panels.append(
+            provision_panel(
+                request,
+                database,
+                viewer,
+                p.id,
+                view="queue",
+                document=page.document,
+                negotiation=page.negotiation,
+            )
         )
-        for p in page.document.provisions
-        if p.pending
-    ]
     return page, panels
 
 

@@ -8,6 +8,7 @@ status code (422, 409, 403); HTMX is configured to swap those (see routing.py).
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -18,12 +19,19 @@ from app.domain.amendments import AmendmentKind
 from app.domain.diff import DiffOp, word_diff
 from app.domain.errors import Conflict, DomainError
 from app.domain.labels import ProvisionKind
-from app.services import amendments, documents
+from app.services import amendments
 from app.services.views import ProvisionDetail
 from app.web.deps import DatabaseDep
 from app.web.errors import status_of
 from app.web.pages.routing import PageRoute
-from app.web.pages.text import ProvisionPanel, act, full_page, provision_panel
+from app.web.pages.text import (
+    ProvisionPanel,
+    act,
+    full_page,
+    provision_detail,
+    provision_panel,
+)
+from app.web.pages.text import base_seal as sealed
 from app.web.pages.viewer import Viewer, ViewerDep
 from app.web.templating import is_htmx, render
 
@@ -84,14 +92,23 @@ def preview(
     text: TextField = "",
     expected_version: OptionalInt = None,
     kind: Annotated[AmendmentKind, Form()] = AmendmentKind.WORDING,
+    base: Annotated[str | None, Form(max_length=20_000)] = None,
+    base_seal: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    """The diff of what is being typed against the version the delegate is looking at."""
-    detail = documents.get_provision(database, viewer=viewer.actor, provision_id=provision_id)
-    base = "" if kind is AmendmentKind.INSERT_AFTER else _base_text(detail, expected_version)
+    """The diff of what is being typed against the version the delegate is looking at.
+
+    Typing sends one of these at every pause, so the wording form carries the words of that
+    version (`base`, sealed by the server that wrote the form): the diff needs nothing from the
+    database, and shows nothing the delegate did not already have (it is a preview only; the
+    proposal is diffed again when submitted). A form without them (the co-facilitators'
+    wording, an old page) or with words the server did not seal has them looked up.
+    """
+    if kind is AmendmentKind.INSERT_AFTER:
+        base = ""
+    elif base is None or not hmac.compare_digest(base_seal, sealed(request, provision_id, base)):
+        base = _base_text(provision_detail(database, viewer.actor, provision_id), expected_version)
     return render(
-        request,
-        "proposals/_preview.html",
-        {"preview": preview_of(base, text), "kind": kind, "p": detail.provision},
+        request, "proposals/_preview.html", {"preview": preview_of(base, text), "kind": kind}
     )
 
 

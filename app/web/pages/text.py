@@ -8,19 +8,28 @@ the counters (`sse:document`). Forms are never inside a re-fetched fragment.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from fastapi import APIRouter, Request
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.responses import Response
 
 from app.db.session import Database
 from app.domain.amendments import AmendmentKind, AmendmentState
 from app.domain.brackets import BracketGroup, bracket_groups, is_balanced
 from app.domain.errors import DomainError
+from app.domain.labels import ProvisionKind
+from app.domain.roles import Actor, Role
 from app.services import documents, revisions
+from app.services.permissions import can_read
 from app.services.views import (
     AmendmentView,
     DocumentView,
@@ -28,10 +37,11 @@ from app.services.views import (
     ProvisionDetail,
     ProvisionView,
     RevisionView,
+    VersionView,
 )
 from app.web.deps import DatabaseDep
 from app.web.errors import status_of
-from app.web.live import screen_of
+from app.web.live import check_readable, screen_of, views_of
 from app.web.pages.negotiations import (
     ProcessState,
     StatusCounts,
@@ -41,11 +51,112 @@ from app.web.pages.negotiations import (
 )
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import Viewer, ViewerDep
-from app.web.templating import is_htmx, render
+from app.web.templating import changes, env, is_htmx, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 _ALT = re.compile(r" alt(?: \d+)?$")
+
+
+# -- what the services answer, kept until the next change (app.web.live.ViewCache) -------------
+#
+# A page and its fragments read the same few answers again and again: every open page re-fetches
+# its fragments when the live stream names them, often all at once. These three are kept until
+# anything changes (any new event in the log), and shared by the viewers allowed to read them.
+
+_VISIBILITIES = ("restricted", "public")
+
+
+def document_view(database: Database, actor: Actor, document_id: int) -> DocumentView:
+    """`documents.get_document`, kept until the next change."""
+    return views_of(database).get(
+        ("document", document_id),
+        lambda: documents.get_document(database, viewer=actor, document_id=document_id),
+        lambda db, _: check_readable(db, document_id, actor),
+    )
+
+
+def negotiation_view(database: Database, actor: Actor, negotiation_id: int) -> NegotiationView:
+    """`documents.get_negotiation`, kept until the next change (it lists the documents the
+    viewer may read: kept per set of readable visibilities)."""
+    readable = tuple(can_read(actor, v) for v in _VISIBILITIES)
+    return views_of(database).get(
+        ("negotiation", negotiation_id, readable),
+        lambda: documents.get_negotiation(database, viewer=actor, negotiation_id=negotiation_id),
+    )
+
+
+def provision_detail(database: Database, actor: Actor, provision_id: int) -> ProvisionDetail:
+    """`documents.get_provision`, kept until the next change."""
+    return views_of(database).get(
+        ("provision", provision_id),
+        lambda: documents.get_provision(database, viewer=actor, provision_id=provision_id),
+        lambda db, detail: check_readable(db, detail.provision.document_id, actor),
+    )
+
+
+@lru_cache(maxsize=4096)
+def version_change(before: str, after: str) -> Markup:
+    """The tracked change from one version of a provision to the next (versions never change:
+    each pair is diffed once per process)."""
+    return changes(before, after)
+
+
+@dataclass(frozen=True)
+class _DocumentId:
+    id: int
+
+
+@lru_cache(maxsize=4096)
+def line_of(p: ProvisionView, document_id: int) -> Markup:
+    """One provision's line in the text (`text/_line.html`), rendered once for each state of
+    the provision: its view holds everything the line shows, and is the key."""
+    return Markup(
+        env.get_template("text/_line.html").render(p=p, document=_DocumentId(document_id))
+    )
+
+
+@lru_cache(maxsize=4096)
+def _proposal_words(
+    a: AmendmentView, kind: ProvisionKind, collisions: tuple[tuple[str, str], ...]
+) -> Markup:
+    return Markup(
+        env.get_template("proposals/_proposal_words.html").render(
+            a=a, kind=kind, collisions=collisions
+        )
+    )
+
+
+def proposal_words(
+    a: AmendmentView, kind: ProvisionKind, collisions: list[tuple[str, str]]
+) -> Markup:
+    """A proposal's words and attribution (`proposals/_proposal_words.html`), the same for
+    every viewer: rendered once for each state of the proposal (its view is the key)."""
+    return _proposal_words(a, kind, tuple(collisions))
+
+
+def base_seal(request: Request, provision_id: int, words: str) -> str:
+    """A MAC of the words a wording form was written on, for the live preview to trust them
+    (anyone may post a form: unsealed words would let one request diff two long texts)."""
+    secret = request.app.state.settings.secret_key.encode()
+    key = hashlib.sha256(b"rolltext preview base\0" + secret).digest()
+    return hmac.new(key, f"{provision_id}\0{words}".encode(), "sha256").hexdigest()
+
+
+@pass_context
+def _base_seal(context: Context, provision_id: int, words: str) -> str:
+    return base_seal(context["request"], provision_id, words)
+
+
+env.globals.update(line_of=line_of, proposal_words=proposal_words, base_seal=_base_seal)
+
+
+def _truncate(text: str, length: int = 60) -> str:
+    """As Jinja's `truncate` filter (leeway 5): cut at a word, with an ellipsis."""
+    if len(text) <= length + 5:
+        return text
+    cut = text[: length - 3].rsplit(" ", 1)[0]
+    return cut + "..."
 
 
 @dataclass(frozen=True)
@@ -79,10 +190,8 @@ class DocumentPage:
 
 
 def document_page(database: Database, viewer: Viewer, document_id: int) -> DocumentPage:
-    document = documents.get_document(database, viewer=viewer.actor, document_id=document_id)
-    negotiation = documents.get_negotiation(
-        database, viewer=viewer.actor, negotiation_id=document.negotiation_id
-    )
+    document = document_view(database, viewer.actor, document_id)
+    negotiation = negotiation_view(database, viewer.actor, document.negotiation_id)
     return DocumentPage(
         document=document,
         negotiation=negotiation,
@@ -100,22 +209,53 @@ class Alternative:
     current: bool
 
 
+class DocumentRef:
+    """The document in a panel's templates: its id at once, the rest read on first use."""
+
+    def __init__(self, panel: ProvisionPanel) -> None:
+        self.id = panel.provision.document_id
+        self._panel = panel
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._panel.document, name)
+
+
 @dataclass
 class ProvisionPanel:
-    """One provision as its panel shows it: wording, history, proposals, and what you may do."""
+    """One provision as its panel shows it: wording, history, proposals, and what you may do.
+
+    The whole document is read only if a part of the panel needs it (the alternatives of a
+    paragraph, the provisions it may be moved after), unless the page has it already.
+    """
 
     detail: ProvisionDetail
-    document: DocumentView
-    negotiation: NegotiationView
     viewer: Viewer
+    database: Database | None = None  # to read the document when needed
+    known_document: DocumentView | None = None
+    negotiation: NegotiationView | None = None  # when the page has read it
     on_screen: bool = False
     view: str = "panel"  # "queue" in the co-facilitators' review queue
     message: str | None = None
     error: bool = False
+    #: Not read yet: the review queue shows a placeholder that loads when scrolled into view
+    #: (`detail` then holds the provision alone, and `pending` only has the right length).
+    deferred: bool = False
+    #: The move form's list of provisions is loaded when that form is opened (the panel
+    #: fragment), not sent with every panel.
+    lazy_moves: bool = False
 
     @property
     def provision(self) -> ProvisionView:
         return self.detail.provision
+
+    @cached_property
+    def document(self) -> DocumentView:
+        if self.known_document is None:
+            assert self.database is not None, "a panel without its document nor a database"
+            self.known_document = document_view(
+                self.database, self.viewer.actor, self.provision.document_id
+            )
+        return self.known_document
 
     @property
     def live(self) -> bool:
@@ -123,20 +263,41 @@ class ProvisionPanel:
 
     @property
     def pending(self) -> list[AmendmentView]:
+        if self.deferred:
+            return [None] * self.provision.pending  # type: ignore[list-item]
         return [a for a in self.detail.amendments if a.state is AmendmentState.PENDING]
 
     @property
     def decided(self) -> list[AmendmentView]:
         return [a for a in self.detail.amendments if a.state is not AmendmentState.PENDING]
 
+    @cached_property
+    def _collisions(self) -> dict[int, list[tuple[str, str]]]:
+        found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for c in self.detail.collisions:
+            found[c.first].append((f"A-{c.second}", c.words))
+            found[c.second].append((f"A-{c.first}", c.words))
+        return found
+
     def collisions_of(self, amendment_id: int) -> list[tuple[str, str]]:
         """(other proposal's reference, the words both touch) for each collision."""
-        found = []
-        for c in self.detail.collisions:
-            if amendment_id in (c.first, c.second):
-                other = c.second if c.first == amendment_id else c.first
-                found.append((f"A-{other}", c.words))
-        return found
+        return self._collisions.get(amendment_id, [])
+
+    @property
+    def history(self) -> list[tuple[VersionView, Markup]]:
+        """The versions, newest first, each with its change from the one before."""
+        versions = self.detail.versions
+        return [
+            (v, version_change(versions[i - 1].text if i else "", v.text))
+            for i, v in reversed(list(enumerate(versions)))
+        ]
+
+    def version_text(self, number: int | None) -> str:
+        """The words of one version (the current ones if there is no such version)."""
+        for v in self.detail.versions:
+            if v.number == number:
+                return v.text
+        return self.provision.text
 
     @property
     def brackets(self) -> tuple[BracketGroup, ...]:
@@ -169,6 +330,11 @@ class ProvisionPanel:
     def move_targets(self) -> list[ProvisionView]:
         return [p for p in self.document.provisions if p.id != self.provision.id and not p.deleted]
 
+    @property
+    def move_options(self) -> list[tuple[int, str, str]]:
+        """(id, label, first words) of each provision this one may be moved after."""
+        return [(p.id, p.label or "heading", _truncate(p.text)) for p in self.move_targets]
+
     def position_of(self, amendment: AmendmentView) -> str | None:
         """The viewer's delegation's stance on a proposal: "support", "oppose" or None."""
         if self.viewer.delegation is None:
@@ -180,12 +346,15 @@ class ProvisionPanel:
             return "oppose"
         return None
 
+    @cached_property
+    def _speaks_as(self) -> frozenset[str]:
+        if self.viewer.delegation is None:
+            return frozenset()
+        return frozenset({self.viewer.delegation.code, *(g.code for g in self.viewer.groups)})
+
     def proposes(self, amendment: AmendmentView) -> bool:
         """Is the viewer among the proposal's proponents (own delegation or one of its groups)?"""
-        if self.viewer.delegation is None:
-            return False
-        mine = {self.viewer.delegation.code, *(g.code for g in self.viewer.groups)}
-        return bool(mine & set(amendment.proponent_codes))
+        return not self._speaks_as.isdisjoint(amendment.proponent_codes)
 
     @property
     def proposal_kinds(self) -> tuple[AmendmentKind, ...]:
@@ -215,7 +384,7 @@ class ProvisionPanel:
             "panel": self,
             "p": self.provision,
             "viewer": self.viewer,
-            "document": self.document,
+            "document": self.known_document or DocumentRef(self),
         }
 
 
@@ -230,26 +399,70 @@ def provision_panel(
     error: bool = False,
     document: DocumentView | None = None,
     negotiation: NegotiationView | None = None,
+    lazy_moves: bool = False,
 ) -> ProvisionPanel:
     """Read one provision's panel; a page showing many passes the document it already read."""
-    detail = documents.get_provision(database, viewer=viewer.actor, provision_id=provision_id)
-    if document is None or document.id != detail.provision.document_id:
-        document = documents.get_document(
-            database, viewer=viewer.actor, document_id=detail.provision.document_id
-        )
-    if negotiation is None or negotiation.id != document.negotiation_id:
-        negotiation = documents.get_negotiation(
-            database, viewer=viewer.actor, negotiation_id=document.negotiation_id
-        )
+    detail = provision_detail(database, viewer.actor, provision_id)
+    document_id = detail.provision.document_id
+    if document is not None and document.id != document_id:
+        document = None
     return ProvisionPanel(
         detail=detail,
-        document=document,
+        viewer=_within(database, viewer, document_id, negotiation),
+        database=database,
+        known_document=document,
         negotiation=negotiation,
-        viewer=viewer.within(negotiation),
-        on_screen=screen_of(request.app).current(document.id) == provision_id,
+        on_screen=screen_of(request.app).current(document_id) == provision_id,
         view="queue" if view == "queue" else "panel",
         message=message,
         error=error,
+        lazy_moves=lazy_moves,
+    )
+
+
+def _within(
+    database: Database, viewer: Viewer, document_id: int, negotiation: NegotiationView | None
+) -> Viewer:
+    """The viewer on a page of this document: co-facilitator of its negotiation, or not.
+
+    Only a co-facilitator's account can be one; which delegations facilitate a negotiation is
+    set when it is created and never changes, so it is read once per process.
+    """
+    if viewer.actor.role is not Role.COFACILITATOR:
+        return viewer
+    if negotiation is None:
+        cache = views_of(database)
+        negotiation_id = cache.constant(
+            ("negotiation of", document_id),
+            lambda: document_view(database, viewer.actor, document_id).negotiation_id,
+        )
+        negotiation = cache.constant(
+            ("co-facilitators of", negotiation_id),
+            lambda: documents.get_negotiation(
+                database, viewer=viewer.actor, negotiation_id=negotiation_id
+            ),
+        )
+    return viewer.within(negotiation)
+
+
+def deferred_panel(
+    request: Request,
+    viewer: Viewer,
+    provision: ProvisionView,
+    *,
+    view: str,
+    document: DocumentView,
+    negotiation: NegotiationView,
+) -> ProvisionPanel:
+    """A provision's panel before it is read (the review queue of a large document)."""
+    return ProvisionPanel(
+        detail=ProvisionDetail(provision=provision, versions=(), amendments=()),
+        viewer=viewer.within(negotiation),
+        known_document=document,
+        negotiation=negotiation,
+        on_screen=screen_of(request.app).current(document.id) == provision.id,
+        view="queue" if view == "queue" else "panel",
+        deferred=True,
     )
 
 
@@ -294,7 +507,8 @@ def full_page(
     status_code: int = 200,
 ) -> Response:
     """The provision's own page: the answer to a form sent without HTMX."""
-    page = document_page(database, viewer, panel.document.id)
+    page = document_page(database, viewer, panel.provision.document_id)
+    panel.known_document = page.document
     return render(
         request, "text/provision.html", page.context(**panel.context()), status_code=status_code
     )
@@ -314,7 +528,14 @@ def text_page(
     page = document_page(database, viewer, document_id)
     panel = None
     if open is not None and any(p.id == open for p in page.document.provisions):
-        panel = provision_panel(request, database, viewer, open)
+        panel = provision_panel(
+            request,
+            database,
+            viewer,
+            open,
+            document=page.document,
+            negotiation=page.negotiation,
+        )
     return render(request, "text/document.html", page.context(open_panel=panel))
 
 
@@ -345,7 +566,7 @@ def provision_line(
 
     A provision a revision took out of the text answers with nothing: its line disappears.
     """
-    document = documents.get_document(database, viewer=viewer.actor, document_id=document_id)
+    document = document_view(database, viewer.actor, document_id)
     provision = next((p for p in document.provisions if p.id == provision_id), None)
     if provision is None:
         return Response(status_code=200, media_type="text/html")
@@ -356,8 +577,17 @@ def provision_line(
 def provision_panel_fragment(
     provision_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
 ) -> Response:
-    panel = provision_panel(request, database, viewer, provision_id)
+    panel = provision_panel(request, database, viewer, provision_id, lazy_moves=True)
     return render(request, "text/_panel.html", panel.context())
+
+
+@router.get("/provisions/{provision_id}/move-targets")
+def move_targets(
+    provision_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
+) -> Response:
+    """The options of a panel's move form, loaded when the form is opened."""
+    panel = provision_panel(request, database, viewer, provision_id)
+    return render(request, "proposals/_move_options.html", {"panel": panel, "selected": None})
 
 
 @router.get("/provisions/{provision_id}/state")
