@@ -227,3 +227,57 @@ def world(database: Database) -> World:
         document=document,
         **people,
     )
+
+
+#: Tables outside any negotiation's text: accounts, reference data, sign-in bookkeeping.
+_UNRECORDED = frozenset(
+    {
+        "delegations",
+        "groups",
+        "group_members",
+        "users",
+        "group_authorisations",
+        "api_tokens",
+        "user_sessions",
+        "sign_in_failures",
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def every_change_records_an_event() -> Iterator[None]:
+    """Pages keep service answers until the newest event changes (app/web/live.py ViewCache),
+    so a committed change to a negotiation's rows without an event in the same transaction
+    would leave every open page stale. Checked on every ORM transaction of every test."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.orm import Session
+
+    from app.db.models import Event
+
+    def track(session: Session, *_: object) -> None:
+        changed = session.info.setdefault("rolltext_changed", set())
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, Event):
+                session.info["rolltext_recorded"] = True
+            elif session.is_modified(obj) or obj in session.new or obj in session.deleted:
+                changed.add(type(obj).__tablename__)
+
+    def check(session: Session) -> None:
+        session.flush()
+        changed = session.info.pop("rolltext_changed", set()) - _UNRECORDED
+        recorded = session.info.pop("rolltext_recorded", False)
+        assert recorded or not changed, f"a change to {sorted(changed)} recorded no event"
+
+    def forget(session: Session, *_: object) -> None:
+        session.info.pop("rolltext_changed", None)
+        session.info.pop("rolltext_recorded", None)
+
+    sa_event.listen(Session, "before_flush", track)
+    sa_event.listen(Session, "before_commit", check)
+    sa_event.listen(Session, "after_rollback", forget)
+    try:
+        yield
+    finally:
+        sa_event.remove(Session, "before_flush", track)
+        sa_event.remove(Session, "before_commit", check)
+        sa_event.remove(Session, "after_rollback", forget)

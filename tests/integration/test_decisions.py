@@ -454,6 +454,7 @@ def test_proposals_on_a_deleted_provision_are_flagged_then_only_rejectable(world
     assert done.state is AmendmentState.REJECTED
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite: one writer at once
 def test_a_proposal_revised_while_a_decision_rebases_it_is_not_overwritten(world: World) -> None:
     """The rebase moves all pending proposals in one statement; one that changed after it was
     read (its lock moved on) refuses the whole decision instead of losing the revision."""
@@ -461,8 +462,6 @@ def test_a_proposal_revised_while_a_decision_rebases_it_is_not_overwritten(world
     from app.services.decisions import _move_onto
 
     b = propose(world, world.eu, "OP1", OP1.replace("in 2018", "in the second half of 2018"))
-    if world.database.url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): no revision can interleave")
     refused = pytest.raises(Conflict, match="changed while the decision was being made")
     with refused, world.database.write() as db:
         stale = db.get(Amendment, b.id)
