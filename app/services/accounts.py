@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -230,22 +230,28 @@ def end_session(database: Database, *, key: str | None) -> None:
 
 
 def actor_for_session(database: Database, *, user_id: int, key: str | None) -> Actor:
-    """The user of a live session (its cookie names both); an ended one signs no one in."""
+    """The user of a live session (its cookie names both); an ended one signs no one in.
+
+    Every request asks this: one query finds the session, the user, their delegation and the
+    groups they may speak for."""
     if not key:
         raise NotAuthenticated(SESSION_ENDED)
     with database.read() as db:
-        live = db.scalar(
-            select(UserSession.id).where(
+        actor = _actor_where(
+            db,
+            User.id == user_id,
+            select(UserSession.id)
+            .where(
                 UserSession.key_hash == _digest(key),
                 UserSession.user_id == user_id,
                 UserSession.ended_at.is_(None),
                 UserSession.created_at > utcnow() - SESSION_LIFETIME,
             )
+            .exists(),
         )
-        user = db.get(User, user_id) if live else None
-        if user is None or not user.active:
+        if actor is None:
             raise NotAuthenticated(SESSION_ENDED)
-        return actor_of(db, user)
+        return actor
 
 
 def actor_for_username(database: Database, *, username: str) -> Actor:
@@ -282,13 +288,47 @@ def revoke_token(database: Database, *, actor: Actor, token_id: int) -> None:
 
 def actor_for_token(database: Database, *, token: str) -> Actor:
     with database.read() as db:
-        row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+        row = db.execute(
+            select(ApiToken.user_id, ApiToken.revoked_at).where(
+                ApiToken.token_hash == _digest(token)
+            )
+        ).first()
         if row is None or row.revoked_at is not None:
             raise NotAuthenticated("This API token is unknown or has been revoked.")
-        user = db.get(User, row.user_id)
-        if user is None or not user.active:
+        actor = _actor_where(db, User.id == row.user_id)
+        if actor is None:
             raise NotAuthenticated("The account of this API token is disabled.")
-        return actor_of(db, user)
+        return actor
+
+
+def _actor_where(db: Session, *conditions: ColumnElement[bool]) -> Actor | None:
+    """The active user meeting `conditions` (one at most) as an actor, in one query."""
+    rows = db.execute(
+        select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.role,
+            User.delegation_id,
+            Delegation.code,
+            GroupAuthorisation.group_id,
+        )
+        .outerjoin(Delegation, Delegation.id == User.delegation_id)
+        .outerjoin(GroupAuthorisation, GroupAuthorisation.user_id == User.id)
+        .where(*conditions, User.active.is_(True))
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return Actor(
+        user_id=first.id,
+        username=first.username,
+        display_name=first.display_name,
+        role=first.role,
+        delegation_id=first.delegation_id,
+        delegation_code=first.code,
+        group_ids=frozenset(r.group_id for r in rows if r.group_id is not None),
+    )
 
 
 def actor_of(db: Session, user: User) -> Actor:

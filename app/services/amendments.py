@@ -36,7 +36,7 @@ from app.services.text import (
     encode_diff,
     find_group,
     load_directory,
-    load_tree,
+    read_tree,
 )
 from app.services.views import AmendmentView, Collision, WordingView
 from app.timeutil import utcnow
@@ -107,7 +107,7 @@ def propose_in(
     if delegation is not None and delegation != actor.delegation_code:
         raise NotAllowed(f"You cannot make proposals in the name of {delegation}.")
     provision = _provision(db, provision_id)
-    tree = load_tree(db, provision.document_id)
+    tree = read_tree(db, provision.document_id)
     directory = load_directory(db)
     group = find_group(db, on_behalf_of) if on_behalf_of else None
     assert actor.delegation_id is not None
@@ -211,7 +211,7 @@ def revise(
     require(actor, Action.PROPOSE)
     with database.write() as db:
         amendment = _amendment(db, amendment_id)
-        tree = load_tree(db, amendment.document_id)
+        tree = read_tree(db, amendment.document_id)
         _require_proponent(db, actor, amendment)
         _require_pending(amendment)
         if amendment.kind not in (AmendmentKind.WORDING, AmendmentKind.INSERT_AFTER):
@@ -267,7 +267,7 @@ def withdraw(database: Database, *, actor: Actor, amendment_id: int) -> Amendmen
     require(actor, Action.PROPOSE)
     with database.write() as db:
         amendment = _amendment(db, amendment_id)
-        tree = load_tree(db, amendment.document_id)
+        tree = read_tree(db, amendment.document_id)
         mine = _require_proponent(db, actor, amendment)
         _require_pending(amendment)
         now = utcnow()
@@ -301,7 +301,7 @@ def take_position(
         raise Invalid("A position is 'support' or 'oppose'.")
     with database.write() as db:
         amendment = _amendment(db, amendment_id)
-        tree = load_tree(db, amendment.document_id)
+        tree = read_tree(db, amendment.document_id)
         _require_pending(amendment)
         if actor.delegation_id in {p.delegation_id for p in _active_proponents(db, amendment.id)}:
             raise Invalid(
@@ -360,7 +360,7 @@ def list_amendments(
     viewer: Actor | None = None,
 ) -> list[AmendmentView]:
     with database.read() as db:
-        tree = load_tree(db, document_id, viewer=viewer)
+        tree = read_tree(db, document_id, viewer=viewer)
         query = select(Amendment).where(Amendment.document_id == document_id)
         if provision_id is not None:
             query = query.where(Amendment.provision_id == provision_id)
@@ -387,7 +387,7 @@ def get_amendment(
     with database.read() as db:
         amendment = _amendment(db, amendment_id)
         try:
-            tree = load_tree(db, amendment.document_id, viewer=viewer)
+            tree = read_tree(db, amendment.document_id, viewer=viewer)
         except NotFound as exc:
             raise NotFound(f"There is no proposal A-{amendment_id}.") from exc
         return amendment_views(db, [amendment], tree=tree, history=True)[0]

@@ -35,8 +35,8 @@ from app.services.text import (
     cofacilitator_ids,
     find_delegation,
     load_directory,
-    load_tree,
     provision_views,
+    read_tree,
 )
 from app.services.views import (
     DocumentSummary,
@@ -255,7 +255,7 @@ def get_document(
 ) -> DocumentView:
     """The whole current text with labels, status and pending counts, in a few queries."""
     with database.read() as db:
-        tree = load_tree(db, document_id, viewer=viewer)
+        tree = read_tree(db, document_id, viewer=viewer)
         document = tree.document
         return DocumentView(
             id=document.id,
@@ -276,7 +276,7 @@ def get_provision(
         if provision is None:
             raise NotFound(f"There is no provision {provision_id}.")
         try:
-            tree = load_tree(db, provision.document_id, viewer=viewer)
+            tree = read_tree(db, provision.document_id, viewer=viewer)
         except NotFound as exc:
             raise NotFound(f"There is no provision {provision_id}.") from exc
         directory = load_directory(db)

@@ -26,7 +26,7 @@ from app.domain.roles import Actor
 from app.services import documents
 from app.services.amendments import amendment_views
 from app.services.exports import circulated_text
-from app.services.text import load_tree
+from app.services.text import read_tree
 from app.services.views import AmendmentView, DocumentView
 
 FEED_FORMAT = "rolltext-proposals"
@@ -157,7 +157,7 @@ def _views(
     if not ids:
         return {}
     with database.read() as db:
-        tree = load_tree(db, document_id, viewer=viewer)
+        tree = read_tree(db, document_id, viewer=viewer)
         rows = db.scalars(select(Amendment).where(Amendment.id.in_(ids))).all()
         return {v.reference: v for v in amendment_views(db, rows, tree=tree)}
 

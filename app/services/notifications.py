@@ -17,7 +17,7 @@ from app.db.session import Database
 from app.domain.deadlines import describe
 from app.domain.roles import Actor
 from app.services.permissions import can_read
-from app.services.text import load_tree
+from app.services.text import read_tree
 
 SOON = timedelta(hours=48)
 _DECIDED = {
@@ -142,5 +142,5 @@ def _label(
     if document_id is None or provision_id is None:
         return ""
     if document_id not in cache:
-        cache[document_id] = load_tree(db, document_id).labels
+        cache[document_id] = read_tree(db, document_id).labels
     return cache[document_id].get(provision_id, "")

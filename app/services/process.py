@@ -34,7 +34,7 @@ from app.domain.roles import Actor, Role
 from app.services import events
 from app.services.permissions import Action, require, require_cofacilitator_of
 from app.services.revisions import find_revision
-from app.services.text import cofacilitator_ids, find_delegation, get_document, load_tree
+from app.services.text import cofacilitator_ids, find_delegation, get_document, read_tree
 
 MAX_STATEMENT = 20_000
 MAX_NAME = 200
@@ -320,7 +320,7 @@ def break_silence(
                 "it can no longer be broken."
             )
         document = get_document(db, row.document_id)
-        labels = sorted(set(load_tree(db, row.document_id).labels.values()) - {""})
+        labels = sorted(set(read_tree(db, row.document_id).labels.values()) - {""})
         unknown = [p for p in provisions or [] if p not in labels]
         if unknown:
             raise Invalid(f"There is no provision {', '.join(unknown)} in this text.")

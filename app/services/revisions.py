@@ -33,6 +33,7 @@ from app.services.text import (
     cofacilitator_ids,
     get_document,
     load_tree,
+    read_tree,
 )
 from app.services.views import RevisionEntryView, RevisionView
 
@@ -44,7 +45,7 @@ def preview_renumbering(
 ) -> dict[str, str]:
     """The labels a renumbering revision would change (old → new; "" leaves the text)."""
     with database.read() as db:
-        tree = load_tree(db, document_id, viewer=viewer)
+        tree = read_tree(db, document_id, viewer=viewer)
         return {old: new for old, new in _label_changes(tree).items() if old != new}
 
 

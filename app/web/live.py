@@ -328,7 +328,7 @@ class ViewCache:
     that its viewer may read the document (`check`), as the service would have.
     """
 
-    SIZE = 64
+    SIZE = 2048
 
     def __init__(self, database: Database) -> None:
         self.database = database

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from app.domain.amendments import AmendmentState
 from app.services import amendments, decisions
 from app.services.views import AmendmentView
+from app.web.answers import json_answer
 from app.web.api.schemas import DecisionBody, NewProposal, Redraft, Stance
 from app.web.api.types import Id, Limit, Offset
 from app.web.deps import ActorDep, DatabaseDep
@@ -14,7 +16,7 @@ from app.web.deps import ActorDep, DatabaseDep
 router = APIRouter(tags=["proposals"])
 
 
-@router.get("/documents/{document_id}/amendments")
+@router.get("/documents/{document_id}/amendments", response_model=list[AmendmentView])
 def list_amendments(
     document_id: Id,
     actor: ActorDep,
@@ -24,16 +26,23 @@ def list_amendments(
     state: AmendmentState | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[AmendmentView]:
-    return amendments.list_amendments(
+) -> Response:
+    return json_answer(
         database,
-        document_id=document_id,
-        provision_id=provision_id,
-        delegation=delegation,
-        state=state,
-        limit=limit,
-        offset=offset,
-        viewer=actor,
+        ("amendments", document_id, provision_id, delegation, state, limit, offset),
+        list[AmendmentView],
+        lambda: amendments.list_amendments(
+            database,
+            document_id=document_id,
+            provision_id=provision_id,
+            delegation=delegation,
+            state=state,
+            limit=limit,
+            offset=offset,
+            viewer=actor,
+        ),
+        lambda _: document_id,
+        actor,
     )
 
 

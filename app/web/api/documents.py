@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
 from app.services import decisions, documents, revisions
 from app.services.views import (
@@ -12,6 +13,7 @@ from app.services.views import (
     ProvisionView,
     RevisionView,
 )
+from app.web.answers import json_answer
 from app.web.api.schemas import CfText, NewRevision, ResolveBrackets, StatusBody, VisibilityBody
 from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
@@ -19,9 +21,20 @@ from app.web.deps import ActorDep, DatabaseDep
 router = APIRouter(tags=["text"])
 
 
-@router.get("/documents/{document_id}", summary="The current text with labels and counts")
-def get_document(document_id: Id, actor: ActorDep, database: DatabaseDep) -> DocumentView:
-    return documents.get_document(database, document_id=document_id, viewer=actor)
+@router.get(
+    "/documents/{document_id}",
+    summary="The current text with labels and counts",
+    response_model=DocumentView,
+)
+def get_document(document_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
+    return json_answer(
+        database,
+        ("document", document_id),
+        DocumentView,
+        lambda: documents.get_document(database, document_id=document_id, viewer=actor),
+        lambda _: document_id,
+        actor,
+    )
 
 
 @router.post(
@@ -36,9 +49,20 @@ def set_visibility(
     )
 
 
-@router.get("/provisions/{provision_id}", summary="A provision, its versions and proposals")
-def get_provision(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> ProvisionDetail:
-    return documents.get_provision(database, provision_id=provision_id, viewer=actor)
+@router.get(
+    "/provisions/{provision_id}",
+    summary="A provision, its versions and proposals",
+    response_model=ProvisionDetail,
+)
+def get_provision(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
+    return json_answer(
+        database,
+        ("provision", provision_id),
+        ProvisionDetail,
+        lambda: documents.get_provision(database, provision_id=provision_id, viewer=actor),
+        lambda detail: detail.provision.document_id,
+        actor,
+    )
 
 
 @router.post("/provisions/{provision_id}/cf-text", summary="Co-facilitators' own wording")

@@ -27,9 +27,8 @@ from app.domain.amendments import AmendmentKind, AmendmentState
 from app.domain.brackets import BracketGroup, bracket_groups, is_balanced
 from app.domain.errors import DomainError
 from app.domain.labels import ProvisionKind
-from app.domain.roles import Actor, Role
+from app.domain.roles import Role
 from app.services import documents, revisions
-from app.services.permissions import can_read
 from app.services.views import (
     AmendmentView,
     DocumentView,
@@ -39,9 +38,10 @@ from app.services.views import (
     RevisionView,
     VersionView,
 )
+from app.web.answers import document_view, negotiation_view, provision_detail
 from app.web.deps import DatabaseDep
 from app.web.errors import status_of
-from app.web.live import check_readable, screen_of, views_of
+from app.web.live import screen_of, views_of
 from app.web.pages.negotiations import (
     ProcessState,
     StatusCounts,
@@ -56,43 +56,6 @@ from app.web.templating import changes, env, is_htmx, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 _ALT = re.compile(r" alt(?: \d+)?$")
-
-
-# -- what the services answer, kept until the next change (app.web.live.ViewCache) -------------
-#
-# A page and its fragments read the same few answers again and again: every open page re-fetches
-# its fragments when the live stream names them, often all at once. These three are kept until
-# anything changes (any new event in the log), and shared by the viewers allowed to read them.
-
-_VISIBILITIES = ("restricted", "public")
-
-
-def document_view(database: Database, actor: Actor, document_id: int) -> DocumentView:
-    """`documents.get_document`, kept until the next change."""
-    return views_of(database).get(
-        ("document", document_id),
-        lambda: documents.get_document(database, viewer=actor, document_id=document_id),
-        lambda db, _: check_readable(db, document_id, actor),
-    )
-
-
-def negotiation_view(database: Database, actor: Actor, negotiation_id: int) -> NegotiationView:
-    """`documents.get_negotiation`, kept until the next change (it lists the documents the
-    viewer may read: kept per set of readable visibilities)."""
-    readable = tuple(can_read(actor, v) for v in _VISIBILITIES)
-    return views_of(database).get(
-        ("negotiation", negotiation_id, readable),
-        lambda: documents.get_negotiation(database, viewer=actor, negotiation_id=negotiation_id),
-    )
-
-
-def provision_detail(database: Database, actor: Actor, provision_id: int) -> ProvisionDetail:
-    """`documents.get_provision`, kept until the next change."""
-    return views_of(database).get(
-        ("provision", provision_id),
-        lambda: documents.get_provision(database, viewer=actor, provision_id=provision_id),
-        lambda db, detail: check_readable(db, detail.provision.document_id, actor),
-    )
 
 
 @lru_cache(maxsize=4096)

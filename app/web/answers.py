@@ -1,0 +1,81 @@
+"""What the services answered, kept until the next change (`app.web.live.ViewCache`).
+
+Pages and the JSON API read the same few answers again and again: every open page re-fetches
+its fragments when the live stream names them, often all at once, and 200 delegations read the
+same paragraphs. These are kept until anything changes (any new event in the log) and shared by
+the viewers allowed to read them; the API keeps them serialised, so a repeated read costs the
+check of who asks, not a second serialisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
+from starlette.responses import Response
+
+from app.db.session import Database
+from app.domain.roles import Actor
+from app.services import documents
+from app.services.permissions import can_read
+from app.services.views import DocumentView, NegotiationView, ProvisionDetail
+from app.web.live import check_readable, views_of
+
+_VISIBILITIES = ("restricted", "public")
+
+
+def document_view(database: Database, actor: Actor, document_id: int) -> DocumentView:
+    """`documents.get_document`, kept until the next change."""
+    return views_of(database).get(
+        ("document", document_id),
+        lambda: documents.get_document(database, viewer=actor, document_id=document_id),
+        lambda db, _: check_readable(db, document_id, actor),
+    )
+
+
+def negotiation_view(database: Database, actor: Actor, negotiation_id: int) -> NegotiationView:
+    """`documents.get_negotiation`, kept until the next change (it lists the documents the
+    viewer may read: kept per set of readable visibilities)."""
+    readable = tuple(can_read(actor, v) for v in _VISIBILITIES)
+    return views_of(database).get(
+        ("negotiation", negotiation_id, readable),
+        lambda: documents.get_negotiation(database, viewer=actor, negotiation_id=negotiation_id),
+    )
+
+
+def provision_detail(database: Database, actor: Actor, provision_id: int) -> ProvisionDetail:
+    """`documents.get_provision`, kept until the next change."""
+    return views_of(database).get(
+        ("provision", provision_id),
+        lambda: documents.get_provision(database, viewer=actor, provision_id=provision_id),
+        lambda db, detail: check_readable(db, detail.provision.document_id, actor),
+    )
+
+
+@cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def json_answer(
+    database: Database,
+    key: tuple[object, ...],
+    kind: Any,
+    compute: Callable[[], Any],
+    document_of: Callable[[Any], int],
+    actor: Actor,
+) -> Response:
+    """An API answer serialised once per change: `compute()` gives a value of type `kind`,
+    read by viewers who may read the document `document_of(value)`."""
+    body, _ = views_of(database).get(
+        ("json", *key),
+        lambda: _serialised(kind, compute(), document_of),
+        lambda db, kept: check_readable(db, kept[1], actor),
+    )
+    return Response(body, media_type="application/json")
+
+
+def _serialised(kind: Any, value: Any, document_of: Callable[[Any], int]) -> tuple[bytes, int]:
+    return _adapter(kind).dump_json(value), document_of(value)
