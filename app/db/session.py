@@ -84,6 +84,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         session = self.sessions()
+        session.info["write"] = True  # what is read here may not be kept for others
         session.connection(execution_options={"rolltext_write": True})
         try:
             yield session

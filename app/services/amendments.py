@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -377,7 +378,7 @@ def list_amendments(
                 | Proponent.group_id.in_(gids)
             )
             query = query.where(Amendment.id.in_(sub))
-        rows = db.scalars(query.order_by(Amendment.id).limit(limit).offset(offset)).all()
+        rows = read_amendments(db, query.order_by(Amendment.id).limit(limit).offset(offset))
         return amendment_views(db, rows, tree=tree)
 
 
@@ -396,9 +397,35 @@ def get_amendment(
 # -- views ------------------------------------------------------------------------------------
 
 
+#: What a proposal's view reads of its row: `read_amendments` selects these alone, so that a
+#: list of 100 proposals costs no ORM objects.
+VIEW_COLUMNS = (
+    Amendment.id,
+    Amendment.document_id,
+    Amendment.provision_id,
+    Amendment.kind,
+    Amendment.state,
+    Amendment.justification,
+    Amendment.current_wording_id,
+    Amendment.needs_redraft,
+    Amendment.redraft_reason,
+    Amendment.created_at,
+    Amendment.decided_at,
+    Amendment.decision_reason,
+    Amendment.new_kind,
+    Amendment.move_after_id,
+)
+
+
+def read_amendments(db: Session, query: Select[Any]) -> Sequence[Any]:
+    """The proposals `query` (a select of `Amendment` with its filters and order) finds, as
+    plain rows for `amendment_views`."""
+    return db.execute(query.with_only_columns(*VIEW_COLUMNS)).all()
+
+
 def amendment_views(
     db: Session,
-    amendments: Sequence[Amendment],
+    amendments: Sequence[Any],
     *,
     tree: DocumentTree,
     directory: Directory | None = None,
@@ -411,36 +438,52 @@ def amendment_views(
     ids = [a.id for a in amendments]
     wordings = {
         w.id: w
-        for w in db.scalars(
-            select(AmendmentWording).where(
-                AmendmentWording.id.in_([a.current_wording_id for a in amendments])
-            )
+        for w in db.execute(
+            select(
+                AmendmentWording.id,
+                AmendmentWording.base_version_id,
+                AmendmentWording.text,
+                AmendmentWording.diff,
+            ).where(AmendmentWording.id.in_([a.current_wording_id for a in amendments]))
         )
     }
     base_ids = {w.base_version_id for w in wordings.values() if w.base_version_id}
     bases = {
         v.id: v
-        for v in db.scalars(select(ProvisionVersion).where(ProvisionVersion.id.in_(base_ids)))
+        for v in db.execute(
+            select(ProvisionVersion.id, ProvisionVersion.number, ProvisionVersion.text).where(
+                ProvisionVersion.id.in_(base_ids)
+            )
+        )
     }
-    proponents: dict[int, list[Proponent]] = defaultdict(list)
-    for p in db.scalars(
-        select(Proponent)
+    proponents: dict[int, list[Any]] = defaultdict(list)
+    for p in db.execute(
+        select(Proponent.amendment_id, Proponent.delegation_id, Proponent.group_id)
         .where(Proponent.amendment_id.in_(ids), Proponent.withdrawn_at.is_(None))
         .order_by(Proponent.id)
     ):
         proponents[p.amendment_id].append(p)
     supporters: dict[int, list[str]] = defaultdict(list)
     opponents: dict[int, list[str]] = defaultdict(list)
-    for pos in db.scalars(
-        select(Position).where(Position.amendment_id.in_(ids)).order_by(Position.id)
+    for pos in db.execute(
+        select(Position.amendment_id, Position.delegation_id, Position.stance)
+        .where(Position.amendment_id.in_(ids))
+        .order_by(Position.id)
     ):
         target = supporters if pos.stance == "support" else opponents
         target[pos.amendment_id].append(directory.delegations[pos.delegation_id].short)
-    histories: dict[int, list[AmendmentWording]] = defaultdict(list)
+    histories: dict[int, list[Any]] = defaultdict(list)
     version_numbers: dict[int, int] = {}
     if history:
-        for w in db.scalars(
-            select(AmendmentWording)
+        for w in db.execute(
+            select(
+                AmendmentWording.amendment_id,
+                AmendmentWording.seq,
+                AmendmentWording.base_version_id,
+                AmendmentWording.text,
+                AmendmentWording.reason,
+                AmendmentWording.created_at,
+            )
             .where(AmendmentWording.amendment_id.in_(ids))
             .order_by(AmendmentWording.seq)
         ):
@@ -462,7 +505,7 @@ def amendment_views(
         views.append(
             AmendmentView(
                 id=a.id,
-                reference=a.reference,
+                reference=f"A-{a.id}",
                 document_id=a.document_id,
                 provision_id=a.provision_id,
                 provision_label=tree.labels.get(a.provision_id, ""),

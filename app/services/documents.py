@@ -27,7 +27,7 @@ from app.domain.labels import LabelNode, ProvisionKind, Scheme, renumber
 from app.domain.outline import Outline, OutlineProvision
 from app.domain.roles import Actor
 from app.services import events
-from app.services.amendments import amendment_views, clean_wording, collisions
+from app.services.amendments import amendment_views, clean_wording, collisions, read_amendments
 from app.services.permissions import Action, can_read, require, require_in_negotiation
 from app.services.revisions import freeze
 from app.services.text import (
@@ -289,9 +289,10 @@ def get_provision(
             .where(ProvisionVersion.provision_id == provision_id)
             .order_by(ProvisionVersion.number)
         )
-        amendments = db.scalars(
-            select(Amendment).where(Amendment.provision_id == provision_id).order_by(Amendment.id)
-        ).all()
+        amendments = read_amendments(
+            db,
+            select(Amendment).where(Amendment.provision_id == provision_id).order_by(Amendment.id),
+        )
         amendment_list = amendment_views(db, amendments, tree=tree, directory=directory)
         return ProvisionDetail(
             provision=view,

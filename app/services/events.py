@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Event
@@ -50,3 +51,23 @@ def record(
             },
         }
     )
+
+
+#: How far back `stamp` counts events: a transaction that drew its event id and committed after
+#: a later one (PostgreSQL's sequences do not wait for commits) still changes the stamp, unless
+#: this many events were committed meanwhile.
+STAMP_WINDOW = 1000
+
+
+def stamp(db: Session) -> tuple[int, int]:
+    """Where the event log stands: a value that differs after any committed change.
+
+    Every use case that changes something records an event in the same transaction, so an
+    answer computed after reading stamp S is at least as fresh as S, and may be reused for as
+    long as the stamp reads S (`app.web.live.ViewCache`, `app.services.text.read_tree`).
+    """
+    newest = select(func.max(Event.id)).scalar_subquery()
+    row = db.execute(
+        select(func.max(Event.id), func.count()).where(Event.id > newest - STAMP_WINDOW)
+    ).one()
+    return (row[0] or 0, row[1])

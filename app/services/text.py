@@ -6,6 +6,8 @@ labels are computed in exactly one way.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,9 +29,10 @@ from app.domain.amendments import AmendmentState
 from app.domain.clean_text import clean_text
 from app.domain.diff import DiffOp
 from app.domain.errors import NotFound
-from app.domain.labels import LabelKey, LabelNode, ProvisionKind, format_labels
+from app.domain.labels import LabelKey, LabelNode, ProvisionKind, Scheme, format_labels
 from app.domain.provisions import ProvisionStatus, status_label
 from app.domain.roles import Actor
+from app.services import events
 from app.services.permissions import can_read
 from app.services.views import ProvisionView
 
@@ -81,7 +84,7 @@ class DocumentTree:
     Its rows are `Provision` objects when the caller changes them (`load_tree`), and
     `ProvisionPlace` rows when it only reads (`read_tree`)."""
 
-    document: Document
+    document: Any  # a `Document` (load_tree) or a `DocumentRef` (read_tree)
     order: list[Any]
     depth: dict[int, int]
     labels: dict[int, str]
@@ -121,18 +124,75 @@ def load_tree(db: Session, document_id: int, *, viewer: Actor | None = None) -> 
     return build_tree(document, rows)
 
 
-def read_tree(db: Session, document_id: int, *, viewer: Actor | None = None) -> DocumentTree:
-    """`load_tree` for a caller that only reads: the same order and labels, plain rows."""
-    document = get_document(db, document_id, viewer=viewer)
-    rows = db.execute(
-        select(*_PLACE_COLUMNS).where(
-            Provision.document_id == document_id, Provision.removed_in_revision_id.is_(None)
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    """The document of a `read_tree`: plain values, kept beyond the session that read them."""
+
+    id: int
+    negotiation_id: int
+    title: str
+    subtitle: str | None
+    scheme: Scheme
+    visibility: str
+
+
+_REF_COLUMNS = tuple(getattr(Document, f) for f in DocumentRef.__slots__)
+
+
+class _KeptTrees:
+    """The outline of each document, kept until the event log moves (`events.stamp`).
+
+    Almost every request needs a document's whole outline (labels depend on siblings) and it
+    changes far less often than it is read: 200 delegations opening 300 panels share one.
+    Only read-only sessions keep a tree; a writing one may use a kept tree, which shows the
+    text as committed before it (the state its use case checks against)."""
+
+    SIZE = 32
+
+    def __init__(self) -> None:
+        self._kept: weakref.WeakKeyDictionary[Any, dict[int, tuple[object, DocumentTree]]] = (
+            weakref.WeakKeyDictionary()
         )
-    )
-    return build_tree(document, [ProvisionPlace(*row) for row in rows])
+        self._lock = threading.Lock()
+
+    def get(self, db: Session, document_id: int) -> DocumentTree | None:
+        stamp = events.stamp(db)
+        with self._lock:
+            kept = self._kept.get(db.get_bind(), {}).get(document_id)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        ref = db.execute(select(*_REF_COLUMNS).where(Document.id == document_id)).first()
+        if ref is None:
+            return None
+        rows = db.execute(
+            select(*_PLACE_COLUMNS).where(
+                Provision.document_id == document_id, Provision.removed_in_revision_id.is_(None)
+            )
+        )
+        tree = build_tree(DocumentRef(*ref), [ProvisionPlace(*row) for row in rows])
+        if db.info.get("write"):
+            return tree  # it may hold this transaction's changes, which may yet roll back
+        with self._lock:
+            trees = self._kept.setdefault(db.get_bind(), {})
+            trees[document_id] = (stamp, tree)
+            while len(trees) > self.SIZE:
+                del trees[next(iter(trees))]
+        return tree
 
 
-def build_tree(document: Document, rows: Iterable[Any]) -> DocumentTree:
+_trees = _KeptTrees()
+
+
+def read_tree(db: Session, document_id: int, *, viewer: Actor | None = None) -> DocumentTree:
+    """`load_tree` for a caller that only reads: the same order and labels, in plain rows,
+    shared with every request until the next change."""
+    tree = _trees.get(db, document_id)
+    if tree is None or (viewer is not None and not can_read(viewer, tree.document.visibility)):
+        raise NotFound(f"There is no document {document_id}.")
+    return tree
+
+
+def build_tree(document: Any, rows: Iterable[Any]) -> DocumentTree:
     children: dict[int | None, list[Any]] = defaultdict(list)
     for row in rows:
         children[row.parent_id].append(row)

@@ -36,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.db.session import Database
 from app.domain.roles import Actor
+from app.services import events
 from app.services.text import get_document
 from app.web.deps import current_actor
 
@@ -306,7 +307,7 @@ class ChangeListener:
 
 @dataclass
 class _Entry:
-    stamp: tuple[int, object]
+    stamp: tuple[int, int]
     done: threading.Event = field(default_factory=threading.Event)
     value: Any = None
     error: BaseException | None = None
@@ -354,13 +355,8 @@ class ViewCache:
         return value
 
     @staticmethod
-    def _stamp(db: Any) -> tuple[int, object]:
-        from sqlalchemy import select
-
-        from app.db.models import Event
-
-        row = db.execute(select(Event.id, Event.at).order_by(Event.id.desc()).limit(1)).first()
-        return (row[0], row[1]) if row else (0, None)
+    def _stamp(db: Any) -> tuple[int, int]:
+        return events.stamp(db)
 
     def get(
         self,
