@@ -369,6 +369,12 @@ def measure_pages(bench: Any, label: str, url: str, prepared: Prepared) -> dict[
         json_logs=False,
     )
     app = create_app(settings, database=database)
+    try:
+        from app.main import tune_garbage_collector  # as app/asgi.py does for the server
+    except ImportError:
+        pass
+    else:
+        tune_garbage_collector()
     timer = ServerTimer(app)
     info: dict[str, Any] = {}
     try:
@@ -376,6 +382,17 @@ def measure_pages(bench: Any, label: str, url: str, prepared: Prepared) -> dict[
     except ImportError:  # before they existed: every request computes everything
         views_of = None
     cache = views_of(database) if views_of else None
+    try:
+        from app.services.text import forget_kept_trees  # kept outlines (app/services/text.py)
+    except ImportError:
+        forget_kept_trees = None
+
+    def drop_kept() -> None:
+        assert cache is not None
+        cache.clear()
+        if forget_kept_trees:
+            forget_kept_trees()
+
     try:
         delegate = Browser(timer, prepared.delegate)
         cofac = Browser(timer, prepared.cofacilitator)
@@ -398,7 +415,7 @@ def measure_pages(bench: Any, label: str, url: str, prepared: Prepared) -> dict[
             response = None
             for _ in range(warmup):
                 if cold and cache:
-                    cache.clear()
+                    drop_kept()
                 response = who.request(method, path, htmx=htmx, data=data)
             samples = []
             profiler = cProfile.Profile() if bench.args.profile else None
@@ -406,7 +423,7 @@ def measure_pages(bench: Any, label: str, url: str, prepared: Prepared) -> dict[
             with context:
                 for _ in range(times):
                     if cold and cache:
-                        cache.clear()
+                        drop_kept()
                     timer.profiler = profiler
                     response = who.request(method, path, htmx=htmx, data=data)
                     timer.profiler = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -31,6 +32,7 @@ from app.services.amendments import amendment_views, clean_wording, collisions, 
 from app.services.permissions import Action, can_read, require, require_in_negotiation
 from app.services.revisions import freeze
 from app.services.text import (
+    DocumentTree,
     build_tree,
     cofacilitator_ids,
     find_delegation,
@@ -267,6 +269,28 @@ def get_document(
         )
 
 
+_ALT = re.compile(r" alt(?: \d+)?$")
+
+
+def alternatives(tree: DocumentTree, provision_id: int) -> tuple[str, ...]:
+    """The labels of a paragraph's family ("OP6", "OP6 alt", "OP6 alt 2"), if it has one."""
+    me = tree.by_id(provision_id)
+    label = tree.label(provision_id)
+    if not label:
+        return ()
+    base = _ALT.sub("", label)
+    family = tuple(
+        tree.label(p.id)
+        for p in tree.order
+        if p.parent_id == me.parent_id
+        and p.kind == me.kind
+        and not p.deleted
+        and tree.label(p.id)
+        and _ALT.sub("", tree.label(p.id)) == base
+    )
+    return family if len(family) > 1 else ()
+
+
 def get_provision(
     database: Database, *, provision_id: int, viewer: Actor | None = None
 ) -> ProvisionDetail:
@@ -311,6 +335,7 @@ def get_provision(
             ),
             amendments=tuple(amendment_list),
             collisions=collisions(amendment_list),
+            alternatives=alternatives(tree, provision_id),
         )
 
 

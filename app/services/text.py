@@ -179,8 +179,17 @@ class _KeptTrees:
                 del trees[next(iter(trees))]
         return tree
 
+    def forget(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
 
 _trees = _KeptTrees()
+
+
+def forget_kept_trees() -> None:
+    """Drop every kept outline (the benchmarks' "cold": as after a change)."""
+    _trees.forget()
 
 
 def read_tree(db: Session, document_id: int, *, viewer: Actor | None = None) -> DocumentTree:

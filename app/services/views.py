@@ -164,6 +164,9 @@ class ProvisionDetail:
     versions: tuple[VersionView, ...]
     amendments: tuple[AmendmentView, ...]
     collisions: tuple[Collision, ...] = field(default=())
+    #: The labels of the paragraph and its whole-paragraph alternatives ("OP6", "OP6 alt"),
+    #: in reading order, when it has any.
+    alternatives: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)

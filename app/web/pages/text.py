@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,8 +53,6 @@ from app.web.pages.viewer import Viewer, ViewerDep
 from app.web.templating import changes, env, is_htmx, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-_ALT = re.compile(r" alt(?: \d+)?$")
 
 
 @lru_cache(maxsize=4096)
@@ -168,7 +165,7 @@ def document_page(database: Database, viewer: Viewer, document_id: int) -> Docum
 
 @dataclass(frozen=True)
 class Alternative:
-    provision: ProvisionView
+    label: str
     current: bool
 
 
@@ -270,20 +267,9 @@ class ProvisionPanel:
     @property
     def alternatives(self) -> list[Alternative]:
         """The paragraph and its whole-paragraph alternatives ("OP6", "OP6 alt"), if any."""
-        me = self.provision
-        if not me.label:
-            return []
-        base = _ALT.sub("", me.label)
-        family = [
-            Alternative(p, p.id == me.id)
-            for p in self.document.provisions
-            if p.parent_id == me.parent_id
-            and p.kind == me.kind
-            and not p.deleted
-            and p.label
-            and _ALT.sub("", p.label) == base
+        return [
+            Alternative(label, label == self.provision.label) for label in self.detail.alternatives
         ]
-        return family if len(family) > 1 else []
 
     @property
     def open_for_proposals(self) -> bool:
