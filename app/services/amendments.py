@@ -436,24 +436,18 @@ def amendment_views(
         return []
     directory = directory or load_directory(db)
     ids = [a.id for a in amendments]
-    wordings = {
+    wordings = {  # each current wording with the version it was written on, in one query
         w.id: w
         for w in db.execute(
             select(
                 AmendmentWording.id,
-                AmendmentWording.base_version_id,
                 AmendmentWording.text,
                 AmendmentWording.diff,
-            ).where(AmendmentWording.id.in_([a.current_wording_id for a in amendments]))
-        )
-    }
-    base_ids = {w.base_version_id for w in wordings.values() if w.base_version_id}
-    bases = {
-        v.id: v
-        for v in db.execute(
-            select(ProvisionVersion.id, ProvisionVersion.number, ProvisionVersion.text).where(
-                ProvisionVersion.id.in_(base_ids)
+                ProvisionVersion.number.label("base_number"),
+                ProvisionVersion.text.label("base_text"),
             )
+            .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
+            .where(AmendmentWording.id.in_([a.current_wording_id for a in amendments]))
         )
     }
     proponents: dict[int, list[Any]] = defaultdict(list)
@@ -500,7 +494,6 @@ def amendment_views(
     views = []
     for a in amendments:
         wording = wordings[a.current_wording_id] if a.current_wording_id else None
-        base = bases.get(wording.base_version_id) if wording and wording.base_version_id else None
         props = proponents.get(a.id, [])
         views.append(
             AmendmentView(
@@ -518,8 +511,8 @@ def amendment_views(
                 supporters=tuple(supporters.get(a.id, ())),
                 opponents=tuple(opponents.get(a.id, ())),
                 justification=a.justification,
-                base_version=base.number if base else None,
-                base_text=base.text if base else None,
+                base_version=wording.base_number if wording else None,
+                base_text=wording.base_text if wording else None,
                 proposed_text=wording.text if wording else None,
                 diff=decode_diff(wording.diff) if wording else (),
                 needs_redraft=a.needs_redraft,

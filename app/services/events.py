@@ -71,3 +71,19 @@ def stamp(db: Session) -> tuple[int, int]:
         select(func.max(Event.id), func.count()).where(Event.id > newest - STAMP_WINDOW)
     ).one()
     return (row[0] or 0, row[1])
+
+
+def only_since(db: Session, earlier: tuple[int, int], kinds: frozenset[str]) -> bool:
+    """Has nothing but events of these `kinds` been committed since the stamp `earlier`?
+
+    Lets an answer that those kinds cannot change outlive them (proposals and positions do not
+    move a paragraph nor change its label). False as well if an event below `earlier` was
+    committed late: what it changed is unknown."""
+    newest, counted = earlier
+    late = db.scalar(
+        select(func.count()).where(Event.id > newest - STAMP_WINDOW, Event.id <= newest)
+    )
+    if late != counted:
+        return False
+    since = db.scalars(select(Event.kind).where(Event.id > newest).distinct()).all()
+    return all(kind in kinds for kind in since)

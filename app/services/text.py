@@ -149,10 +149,29 @@ class _KeptTrees:
 
     SIZE = 32
 
+    #: Changes that leave every paragraph where it was, with its label, status and wording:
+    #: a kept outline outlives them (most of a session's events are these).
+    NEUTRAL = frozenset(
+        {
+            "amendment.proposed",
+            "amendment.joined",
+            "amendment.revised",
+            "amendment.withdrawn",
+            "amendment.proponent_withdrew",
+            "amendment.support",
+            "amendment.oppose",
+            "amendment.position_cleared",
+            "input.submitted",
+            "token.issued",
+            "token.revoked",
+            "user.created",
+        }
+    )
+
     def __init__(self) -> None:
-        self._kept: weakref.WeakKeyDictionary[Any, dict[int, tuple[object, DocumentTree]]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._kept: weakref.WeakKeyDictionary[
+            Any, dict[int, tuple[tuple[int, int], DocumentTree]]
+        ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def get(self, db: Session, document_id: int) -> DocumentTree | None:
@@ -160,6 +179,10 @@ class _KeptTrees:
         with self._lock:
             kept = self._kept.get(db.get_bind(), {}).get(document_id)
         if kept is not None and kept[0] == stamp:
+            return kept[1]
+        if kept is not None and events.only_since(db, kept[0], self.NEUTRAL):
+            if not db.info.get("write"):
+                self._keep(db, document_id, stamp, kept[1])
             return kept[1]
         ref = db.execute(select(*_REF_COLUMNS).where(Document.id == document_id)).first()
         if ref is None:
@@ -170,14 +193,18 @@ class _KeptTrees:
             )
         )
         tree = build_tree(DocumentRef(*ref), [ProvisionPlace(*row) for row in rows])
-        if db.info.get("write"):
-            return tree  # it may hold this transaction's changes, which may yet roll back
+        if not db.info.get("write"):  # a writer's may hold changes that may yet roll back
+            self._keep(db, document_id, stamp, tree)
+        return tree
+
+    def _keep(
+        self, db: Session, document_id: int, stamp: tuple[int, int], tree: DocumentTree
+    ) -> None:
         with self._lock:
             trees = self._kept.setdefault(db.get_bind(), {})
             trees[document_id] = (stamp, tree)
             while len(trees) > self.SIZE:
                 del trees[next(iter(trees))]
-        return tree
 
     def forget(self) -> None:
         with self._lock:
@@ -263,9 +290,20 @@ class Directory:
         return self.delegations[delegation_id].code
 
 
+_directories: weakref.WeakKeyDictionary[Any, tuple[object, Directory]] = weakref.WeakKeyDictionary()
+
+
 def load_directory(db: Session) -> Directory:
-    """Every delegation and group: two plain queries (most requests name a few of ~200)."""
-    return Directory(
+    """Every delegation and group. Rows are only ever added (reference data, never edited),
+    so the directory is read again only when their numbers change."""
+    count = select(func.count()).select_from
+    size = db.execute(
+        select(count(Delegation).scalar_subquery(), count(Group).scalar_subquery())
+    ).one()
+    kept = _directories.get(db.get_bind())
+    if kept is not None and kept[0] == tuple(size):
+        return kept[1]
+    directory = Directory(
         delegations={
             row.id: Party(*row)
             for row in db.execute(
@@ -277,6 +315,9 @@ def load_directory(db: Session) -> Directory:
             for row in db.execute(select(Group.id, Group.code, Group.name, Group.short))
         },
     )
+    if not db.info.get("write"):
+        _directories[db.get_bind()] = (tuple(size), directory)
+    return directory
 
 
 def find_delegation(db: Session, code: str) -> Delegation:
@@ -299,10 +340,12 @@ def pending_counts(
     db: Session, document_id: int, provision_ids: Collection[int] | None = None
 ) -> dict[int, int]:
     query = select(Amendment.provision_id, func.count()).where(
-        Amendment.document_id == document_id, Amendment.state == AmendmentState.PENDING
+        Amendment.state == AmendmentState.PENDING
     )
-    if provision_ids is not None:
+    if provision_ids is not None:  # by ix_amendments_provision_state, not the whole document's
         query = query.where(Amendment.provision_id.in_(provision_ids))
+    else:
+        query = query.where(Amendment.document_id == document_id)
     rows = db.execute(query.group_by(Amendment.provision_id))
     return {provision_id: count for provision_id, count in rows}
 

@@ -22,7 +22,7 @@ def _tree(world: World):  # type: ignore[no-untyped-def]
         return read_tree(db, world.document.id)
 
 
-def test_an_outline_is_shared_until_the_next_change(world: World) -> None:
+def test_an_outline_is_shared_until_a_change_that_can_alter_it(world: World) -> None:
     first = _tree(world)
     assert _tree(world) is first  # nothing changed: the same outline, not recomputed
     op1 = world.provision("OP1")
@@ -33,14 +33,44 @@ def test_an_outline_is_shared_until_the_next_change(world: World) -> None:
         kind=AmendmentKind.INSERT_AFTER,
         text="Also decides that the conference shall be held in Morocco;",
     )
-    after_proposal = _tree(world)
-    assert after_proposal is not first
-    assert after_proposal.labels == first.labels
+    amendments.take_position(
+        world.database, actor=world.norway, amendment_id=proposal.id, stance="support"
+    )
+    assert _tree(world) is first  # proposals and positions move no paragraph
     decisions.decide(
         world.database, actor=world.mexico, amendment_id=proposal.id, decision=Decision.ACCEPT
     )
-    labels = set(_tree(world).labels.values())
-    assert labels - set(first.labels.values()) == {"OP1 bis"}
+    accepted = _tree(world)
+    assert accepted is not first
+    assert set(accepted.labels.values()) - set(first.labels.values()) == {"OP1 bis"}
+    rejected = amendments.propose(
+        world.database,
+        actor=world.eu,
+        provision_id=world.provision("OP2"),
+        kind=AmendmentKind.DELETE,
+    )
+    assert _tree(world) is accepted
+    decisions.decide(
+        world.database,
+        actor=world.mexico,
+        amendment_id=rejected.id,
+        decision=Decision.REJECT,
+        reason="No support in the room.",
+    )
+    assert _tree(world) is not accepted  # a rejection may open the paragraph (its status)
+
+
+def test_an_event_committed_late_drops_a_kept_outline(world: World) -> None:
+    first = _tree(world)
+    with world.database.read() as db:
+        newest = db.scalar(select(func.max(Event.id)))
+    assert newest is not None
+    with world.database.write() as db:
+        db.add(Event(id=newest + 5, kind="amendment.proposed", subject="test", subject_id=None))
+    assert _tree(world) is first  # a neutral kind
+    with world.database.write() as db:
+        db.add(Event(id=newest + 2, kind="amendment.proposed", subject="test", subject_id=None))
+    assert _tree(world) is not first  # below what was seen: unknown, so recomputed
 
 
 def test_a_kept_outline_is_still_checked_against_its_reader(world: World) -> None:
