@@ -378,8 +378,9 @@ def list_amendments(
                 | Proponent.group_id.in_(gids)
             )
             query = query.where(Amendment.id.in_(sub))
-        rows = read_amendments(db, query.order_by(Amendment.id).limit(limit).offset(offset))
-        return amendment_views(db, rows, tree=tree)
+        return selected_views(
+            db, query.order_by(Amendment.id).limit(limit).offset(offset), tree=tree
+        )
 
 
 def get_amendment(
@@ -397,7 +398,7 @@ def get_amendment(
 # -- views ------------------------------------------------------------------------------------
 
 
-#: What a proposal's view reads of its row: `read_amendments` selects these alone, so that a
+#: What a proposal's view reads of its row: `selected_views` selects these alone, so that a
 #: list of 100 proposals costs no ORM objects.
 VIEW_COLUMNS = (
     Amendment.id,
@@ -417,10 +418,20 @@ VIEW_COLUMNS = (
 )
 
 
-def read_amendments(db: Session, query: Select[Any]) -> Sequence[Any]:
-    """The proposals `query` (a select of `Amendment` with its filters and order) finds, as
-    plain rows for `amendment_views`."""
-    return db.execute(query.with_only_columns(*VIEW_COLUMNS)).all()
+def selected_views(
+    db: Session,
+    query: Select[Any],
+    *,
+    tree: DocumentTree,
+    directory: Directory | None = None,
+) -> list[AmendmentView]:
+    """Views of the proposals `query` (a select of `Amendment`: filters, order, limit) finds.
+
+    Their rows are read plain, and their wordings, proponents and positions by the same query
+    as a subquery rather than by a list of ids: the SQL stays the same whatever the number of
+    proposals, so PostgreSQL's prepared statements and SQLAlchemy's compiled cache apply."""
+    rows = db.execute(query.with_only_columns(*VIEW_COLUMNS)).all()
+    return amendment_views(db, rows, tree=tree, directory=directory, among=query)
 
 
 def amendment_views(
@@ -430,12 +441,21 @@ def amendment_views(
     tree: DocumentTree,
     directory: Directory | None = None,
     history: bool = False,
+    among: Select[Any] | None = None,
 ) -> list[AmendmentView]:
-    """Views of many proposals in a fixed number of queries, whatever their number."""
+    """Views of many proposals in a fixed number of queries, whatever their number
+    (`among`: the query that selected them, see `selected_views`)."""
     if not amendments:
         return []
     directory = directory or load_directory(db)
-    ids = [a.id for a in amendments]
+    ids: Any = (
+        [a.id for a in amendments] if among is None else among.with_only_columns(Amendment.id)
+    )
+    wording_ids: Any = (
+        [a.current_wording_id for a in amendments]
+        if among is None
+        else among.with_only_columns(Amendment.current_wording_id)
+    )
     wordings = {  # each current wording with the version it was written on, in one query
         w.id: w
         for w in db.execute(
@@ -447,7 +467,7 @@ def amendment_views(
                 ProvisionVersion.text.label("base_text"),
             )
             .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
-            .where(AmendmentWording.id.in_([a.current_wording_id for a in amendments]))
+            .where(AmendmentWording.id.in_(wording_ids))
         )
     }
     proponents: dict[int, list[Any]] = defaultdict(list)

@@ -28,7 +28,7 @@ from app.domain.labels import LabelNode, ProvisionKind, Scheme, renumber
 from app.domain.outline import Outline, OutlineProvision
 from app.domain.roles import Actor
 from app.services import events
-from app.services.amendments import amendment_views, clean_wording, collisions, read_amendments
+from app.services.amendments import clean_wording, collisions, selected_views
 from app.services.permissions import Action, can_read, require, require_in_negotiation
 from app.services.revisions import freeze
 from app.services.text import (
@@ -313,11 +313,12 @@ def get_provision(
             .where(ProvisionVersion.provision_id == provision_id)
             .order_by(ProvisionVersion.number)
         )
-        amendments = read_amendments(
+        amendment_list = selected_views(
             db,
             select(Amendment).where(Amendment.provision_id == provision_id).order_by(Amendment.id),
+            tree=tree,
+            directory=directory,
         )
-        amendment_list = amendment_views(db, amendments, tree=tree, directory=directory)
         return ProvisionDetail(
             provision=view,
             versions=tuple(
