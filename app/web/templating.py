@@ -6,6 +6,7 @@ which escape each piece before adding markup: an amendment reading `<script>` is
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -170,6 +171,12 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+#: Stands for the session's CSRF token in fragments rendered once and shared between sessions
+#: (a proposal's forms, `pages/text.py`); `render` puts each session's own token in its place.
+#: Random per process, so no text a user typed can contain it.
+SHARED_FORM_TOKEN = "form-token-" + secrets.token_hex(16)
+
+
 def render(
     request: Request,
     template: str,
@@ -186,4 +193,11 @@ def render(
         status_code=status_code,
         headers=dict(headers) if headers else None,
     )
+    placeholder = SHARED_FORM_TOKEN.encode()
+    if placeholder in response.body:
+        from app.web.security import csrf_token
+
+        token = csrf_token(request.session).encode()
+        response.body = response.body.replace(placeholder, token)
+        response.headers["content-length"] = str(len(response.body))
     return response

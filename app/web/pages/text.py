@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -50,7 +51,8 @@ from app.web.pages.negotiations import (
 )
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import Viewer, ViewerDep
-from app.web.templating import changes, env, is_htmx, render
+from app.web.security import CSRF_SESSION_KEY
+from app.web.templating import SHARED_FORM_TOKEN, changes, env, is_htmx, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -93,6 +95,66 @@ def proposal_words(
     """A proposal's words and attribution (`proposals/_proposal_words.html`), the same for
     every viewer: rendered once for each state of the proposal (its view is the key)."""
     return _proposal_words(a, kind, tuple(collisions))
+
+
+class _SharedProposals:
+    """Each proposal's article (`proposals/_proposal.html`) rendered once per state and per
+    what the viewer may do with it, shared by every viewer in that position.
+
+    The key holds everything the template reads: the proposal's view (its words, proponents,
+    positions, state), the provision's id, version and kind, the panel's view, whether the
+    viewer is a delegate or a co-facilitator, proposes it, supports or opposes it, and the
+    collisions shown. Forms carry `SHARED_FORM_TOKEN`, replaced by each session's CSRF token
+    when the page is sent. A panel of 100 proposals re-renders only those that changed."""
+
+    SIZE = 8192
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[object, ...], Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def html(self, panel: ProvisionPanel, a: AmendmentView) -> Markup:
+        p, viewer = panel.provision, panel.viewer
+        collisions = tuple(panel.collisions_of(a.id))
+        key = (
+            a,
+            p.id,
+            p.version,
+            p.kind,
+            panel.view,
+            viewer.delegate,
+            viewer.cofacilitator,
+            viewer.delegate and panel.proposes(a),
+            viewer.delegate and panel.position_of(a),
+            panel.can_bracket(a),
+            collisions,
+        )
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                return kept
+        html = Markup(
+            env.get_template("proposals/_proposal.html").render(
+                a=a, panel=panel, viewer=viewer, request=_SHARED_REQUEST
+            )
+        )
+        with self._lock:
+            self._kept[key] = html
+            while len(self._kept) > self.SIZE:
+                self._kept.popitem(last=False)
+        return html
+
+
+class _SharedRequest:
+    """What `csrf_input()` reads in a shared fragment: a session whose token is the stand-in."""
+
+    def __init__(self) -> None:
+        self.session = {CSRF_SESSION_KEY: SHARED_FORM_TOKEN}
+
+
+_SHARED_REQUEST = _SharedRequest()
+_shared_proposals = _SharedProposals()
 
 
 def base_seal(request: Request, provision_id: int, words: str) -> str:
@@ -327,6 +389,10 @@ class ProvisionPanel:
 
     def can_bracket(self, amendment: AmendmentView) -> bool:
         return amendment.kind is not AmendmentKind.MOVE
+
+    def proposal_html(self, amendment: AmendmentView) -> Markup:
+        """The proposal's article, as this viewer sees it (rendered once, shared)."""
+        return _shared_proposals.html(self, amendment)
 
     def context(self) -> dict[str, object]:
         return {
