@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -11,8 +13,9 @@ from app.db.models import Event, Provision
 from app.domain.amendments import AmendmentKind, Decision
 from app.domain.errors import NotFound
 from app.main import create_app
-from app.services import amendments, decisions, events
+from app.services import amendments, decisions, documents, events
 from app.services.text import read_tree
+from app.web.templating import SHARED_FORM_TOKEN
 from tests.conftest import World
 from tests.integration.test_api import sign_in
 
@@ -132,3 +135,53 @@ def test_the_api_keeps_an_answer_only_until_the_next_change(world: World) -> Non
         assert client.get(f"/api/v1/provisions/{op1}").status_code == 404
         listed = client.get(f"/api/v1/documents/{world.document.id}/amendments?provision_id={op1}")
         assert listed.status_code == 404
+
+
+def test_shared_proposal_articles_show_each_viewer_their_own_forms(world: World) -> None:
+    """Articles are rendered once and shared; each session still gets its own CSRF token,
+    and each delegation its own buttons (proponent, supporter, opponent, neither)."""
+    from tests.integration.test_pages import HTMX, keep_csrf_token
+    from tests.integration.test_pages import sign_in as page_sign_in
+
+    op1 = world.provision("OP1")
+    text = documents.get_provision(world.database, provision_id=op1).provision.text
+    proposal = amendments.propose(
+        world.database,
+        actor=world.usa,
+        provision_id=op1,
+        kind=AmendmentKind.WORDING,
+        text=text.replace("2018", "2019"),
+    )
+    amendments.take_position(
+        world.database, actor=world.norway, amendment_id=proposal.id, stance="support"
+    )
+    app = create_app(
+        Settings(secret_key="test-secret", database_url=world.database.url), database=world.database
+    )
+    article = re.compile(rf'<article[^>]*id="proposal-{proposal.id}".*?</article>', re.DOTALL)
+    seen, tokens = {}, set()
+    with TestClient(app) as client:
+        keep_csrf_token(client)
+        for who in ("usa", "norway", "russia", "eu"):
+            page_sign_in(client, who)
+            html = client.get(f"/provisions/{op1}/panel", headers=HTMX).text
+            assert SHARED_FORM_TOKEN not in html
+            token = _token(html)  # the session's token, in the panel's own forms too
+            found = article.search(html)
+            assert found, html[:500]
+            seen[who] = found.group(0)
+            assert f'value="{token}"' in seen[who]  # this session's own token
+            tokens.add(token)
+    assert len(tokens) == 4  # four sessions, four tokens, though the articles were shared
+    assert "Withdraw" in seen["usa"] and "Support" not in seen["usa"]
+    assert 'value="support" aria-pressed="true"' in seen["norway"]
+    assert 'value="support" aria-pressed="false"' in seen["russia"]
+    assert seen["russia"].replace(_token(seen["russia"]), "") == seen["eu"].replace(
+        _token(seen["eu"]), ""
+    )  # same position, same article
+
+
+def _token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
