@@ -139,6 +139,12 @@ class DocumentRef:
 _REF_COLUMNS = tuple(getattr(Document, f) for f in DocumentRef.__slots__)
 
 
+def _database_of(db: Session) -> Any:
+    """What identifies a session's database in the caches below: its engine's pool, which
+    reading and writing sessions share (they bind to differently configured engines)."""
+    return db.get_bind().pool
+
+
 class _KeptTrees:
     """The outline of each document, kept until the event log moves (`events.stamp`).
 
@@ -177,7 +183,7 @@ class _KeptTrees:
     def get(self, db: Session, document_id: int) -> DocumentTree | None:
         stamp = events.stamp(db)
         with self._lock:
-            kept = self._kept.get(db.get_bind(), {}).get(document_id)
+            kept = self._kept.get(_database_of(db), {}).get(document_id)
         if kept is not None and kept[0] == stamp:
             return kept[1]
         if kept is not None and events.only_since(db, kept[0], self.NEUTRAL):
@@ -201,7 +207,7 @@ class _KeptTrees:
         self, db: Session, document_id: int, stamp: tuple[int, int], tree: DocumentTree
     ) -> None:
         with self._lock:
-            trees = self._kept.setdefault(db.get_bind(), {})
+            trees = self._kept.setdefault(_database_of(db), {})
             trees[document_id] = (stamp, tree)
             while len(trees) > self.SIZE:
                 del trees[next(iter(trees))]
@@ -300,7 +306,7 @@ def load_directory(db: Session) -> Directory:
     size = db.execute(
         select(count(Delegation).scalar_subquery(), count(Group).scalar_subquery())
     ).one()
-    kept = _directories.get(db.get_bind())
+    kept = _directories.get(_database_of(db))
     if kept is not None and kept[0] == tuple(size):
         return kept[1]
     directory = Directory(
@@ -316,7 +322,7 @@ def load_directory(db: Session) -> Directory:
         },
     )
     if not db.info.get("write"):
-        _directories[db.get_bind()] = (tuple(size), directory)
+        _directories[_database_of(db)] = (tuple(size), directory)
     return directory
 
 
