@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         https_only=settings.environment == "production",
         max_age=14 * 24 * 3600,
     )
-    app.middleware("http")(observability.request_log)
+    app.add_middleware(observability.RequestLog)
     security.install_headers(app, production=settings.environment == "production")
     errors.install(app)
     security.install_handlers(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -87,3 +88,12 @@ def only_since(db: Session, earlier: tuple[int, int], kinds: frozenset[str]) -> 
         return False
     since = db.scalars(select(Event.kind).where(Event.id > newest).distinct()).all()
     return all(kind in kinds for kind in since)
+
+
+def since(db: Session, event_id: int) -> Sequence[Any]:
+    """The events after `event_id`, in order: what they touched (`app.web.live`)."""
+    return db.execute(
+        select(Event.id, Event.kind, Event.document_id, Event.subject, Event.subject_id, Event.data)
+        .where(Event.id > event_id)
+        .order_by(Event.id)
+    ).all()

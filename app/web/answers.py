@@ -21,7 +21,7 @@ from app.domain.roles import Actor
 from app.services import documents
 from app.services.permissions import can_read
 from app.services.views import DocumentView, NegotiationView, ProvisionDetail
-from app.web.live import check_readable, views_of
+from app.web.live import Scope, check_readable, views_of
 
 _VISIBILITIES = ("restricted", "public")
 
@@ -32,6 +32,7 @@ def document_view(database: Database, actor: Actor, document_id: int) -> Documen
         ("document", document_id),
         lambda: documents.get_document(database, viewer=actor, document_id=document_id),
         lambda db, _: check_readable(db, document_id, actor),
+        scope=(document_id, None),  # every paragraph's status and pending count
     )
 
 
@@ -51,7 +52,13 @@ def provision_detail(database: Database, actor: Actor, provision_id: int) -> Pro
         ("provision", provision_id),
         lambda: documents.get_provision(database, viewer=actor, provision_id=provision_id),
         lambda db, detail: check_readable(db, detail.provision.document_id, actor),
+        scope=_paragraph,
     )
+
+
+def _paragraph(detail: ProvisionDetail) -> Scope:
+    """A provision's view changes with its own events, and with the document's structure."""
+    return (detail.provision.document_id, detail.provision.id)
 
 
 @cache
@@ -66,16 +73,24 @@ def json_answer(
     compute: Callable[[], Any],
     document_of: Callable[[Any], int],
     actor: Actor,
+    provision_of: Callable[[Any], int | None] = lambda _: None,
 ) -> Response:
     """An API answer serialised once per change: `compute()` gives a value of type `kind`,
-    read by viewers who may read the document `document_of(value)`."""
-    body, _ = views_of(database).get(
+    read by viewers who may read the document `document_of(value)`; an answer about one
+    provision (`provision_of(value)`) is kept while changes touch only other paragraphs."""
+    body, _, _ = views_of(database).get(
         ("json", *key),
-        lambda: _serialised(kind, compute(), document_of),
+        lambda: _serialised(kind, compute(), document_of, provision_of),
         lambda db, kept: check_readable(db, kept[1], actor),
+        scope=lambda kept: (kept[1], kept[2]),
     )
     return Response(body, media_type="application/json")
 
 
-def _serialised(kind: Any, value: Any, document_of: Callable[[Any], int]) -> tuple[bytes, int]:
-    return _adapter(kind).dump_json(value), document_of(value)
+def _serialised(
+    kind: Any,
+    value: Any,
+    document_of: Callable[[Any], int],
+    provision_of: Callable[[Any], int | None],
+) -> tuple[bytes, int, int | None]:
+    return _adapter(kind).dump_json(value), document_of(value), provision_of(value)

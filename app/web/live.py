@@ -305,25 +305,116 @@ class ChangeListener:
 # -- views kept until the next change ----------------------------------------------------------
 
 
+#: What an answer depends on: (document id, provision id) — one paragraph's answers;
+#: (document id, None) — anything in that document; None — anything at all.
+Scope = tuple[int, int | None] | None
+
+
 @dataclass
 class _Entry:
     stamp: tuple[int, int]
+    scope: Scope = None
+    scoped: Callable[[Any], Scope] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     value: Any = None
     error: BaseException | None = None
 
 
+class _Touches:
+    """Which parts of the negotiation changed, and at which event: read from the event log since
+    the last stamp seen, so that a change to one paragraph leaves the others' answers kept.
+
+    Each event names its document and, when it concerns one paragraph, the provision (the live
+    stream relies on the same: `events_for`). An event that changes the order or the labels
+    (`STRUCTURAL`), or names no paragraph, touches its whole document; one without a document,
+    everything. An event committed late (an id below one already seen: what it changed is not
+    known) drops every kept answer."""
+
+    def __init__(self) -> None:
+        self.seen: tuple[int, int] | None = None
+        self.everything = 0  # changes to anything at all (events without a document)
+        self.document: dict[int, int] = {}  # whole-document changes
+        self.anything_in: dict[int, int] = {}  # any change in the document
+        self.provision: dict[tuple[int, int], int] = {}
+
+    def advance(self, db: Any, stamp: tuple[int, int]) -> bool:
+        """Take in the events up to `stamp`; False if what changed cannot be known (the
+        first stamp seen, or an event committed late): then nothing kept can be trusted."""
+        if self.seen is not None and (stamp == self.seen or stamp[0] < self.seen[0]):
+            return True  # nothing new, or a reader whose snapshot is older than one seen
+        known = self.seen is not None and events.only_since(db, self.seen, _EVERY_KIND)
+        if known:
+            assert self.seen is not None
+            for row in events.since(db, self.seen[0]):
+                self._touch(
+                    row.id, row.kind, row.document_id, row.subject, row.subject_id, row.data
+                )
+        self.seen = stamp
+        return known
+
+    def _touch(
+        self,
+        event_id: int,
+        kind: str,
+        document_id: int | None,
+        subject: str,
+        subject_id: int | None,
+        data: dict[str, Any] | None,
+    ) -> None:
+        if document_id is None:
+            self.everything = max(self.everything, event_id)
+            return
+        _raise(self.anything_in, document_id, event_id)
+        provision_id = (data or {}).get("provision_id")
+        if provision_id is None and subject == "provision":
+            provision_id = subject_id
+        if provision_id is None or kind in STRUCTURAL:
+            _raise(self.document, document_id, event_id)
+        else:
+            _raise(self.provision, (document_id, int(provision_id)), event_id)
+
+    def unchanged(self, entry: _Entry, stamp: tuple[int, int]) -> bool:
+        """May `entry`, computed at its stamp, be served at `stamp`?"""
+        if entry.stamp == stamp:
+            return True
+        scope = entry.scope
+        if scope is None or not entry.done.is_set():
+            return False
+        since = entry.stamp[0]
+        document_id, provision_id = scope
+        if self.everything > since or self.document.get(document_id, 0) > since:
+            return False
+        if provision_id is None:
+            return self.anything_in.get(document_id, 0) <= since
+        return self.provision.get((document_id, provision_id), 0) <= since
+
+
+def _raise(touched: dict[Any, int], key: Any, event_id: int) -> None:
+    touched[key] = max(touched.get(key, 0), event_id)
+
+
+class _EveryKind(frozenset[str]):
+    """`events.only_since` with every kind allowed: only its late-commit check is wanted."""
+
+    def __contains__(self, kind: object) -> bool:
+        return True
+
+
+_EVERY_KIND = _EveryKind()
+
+
 class ViewCache:
-    """What the services answered, kept until anything changes; one per `Database`.
+    """What the services answered, kept until something it shows changes; one per `Database`.
 
     Every use case that changes something records an event in the same transaction (the event
-    log, `app.services.events`), so the latest event is a stamp of the whole database: an answer
-    computed after reading stamp S is at least as fresh as S. A request reads the stamp after it
-    arrived, and is served a kept answer only if it carries the same stamp — the answer is then
-    as fresh as one computed for it, on any worker, whoever made the change (another worker,
-    another process, the command line). Requests that arrive together after a change (every open
-    page re-fetching the same fragment, on hearing the same live event) wait for the first one's
-    computation instead of repeating it.
+    log, `app.services.events`), so the log's position is a stamp of the whole database: an
+    answer computed after reading stamp S is at least as fresh as S. A request reads the stamp
+    after it arrived; when it moved since an answer was kept, the events in between say what
+    changed (`_Touches`): an answer about one paragraph (its `scope`) is still served if none of
+    them touched that paragraph or the whole document — as fresh as one computed for it, on any
+    worker, whoever made the change (another worker, another process, the command line).
+    Requests that arrive together after a change (every open page re-fetching the same fragment,
+    on hearing the same live event) wait for the first one's computation instead of repeating it.
 
     Answers are shared between viewers: each request checks, in the session that reads the stamp,
     that its viewer may read the document (`check`), as the service would have.
@@ -336,10 +427,12 @@ class ViewCache:
         self._entries: dict[tuple[object, ...], _Entry] = {}
         self._constants: dict[tuple[object, ...], Any] = {}
         self._lock = threading.Lock()
+        self._touches = _Touches()
+        self._advancing = threading.Lock()
         self.hits = self.misses = 0
 
     def clear(self) -> None:
-        """Forget every kept answer (what any change does; the benchmark uses it)."""
+        """Forget every kept answer (the benchmark's "cold")."""
         with self._lock:
             self._entries.clear()
 
@@ -354,29 +447,37 @@ class ViewCache:
             self._constants[key] = value
         return value
 
-    @staticmethod
-    def _stamp(db: Any) -> tuple[int, int]:
-        return events.stamp(db)
+    def _stamp(self, db: Any) -> tuple[int, int]:
+        stamp = events.stamp(db)
+        with self._advancing:
+            if not self._touches.advance(db, stamp):
+                self.clear()
+        return stamp
 
     def get(
         self,
         key: tuple[object, ...],
         compute: Callable[[], T],
         check: Callable[[Any, T], None] | None = None,
+        scope: Scope | Callable[[T], Scope] = None,
     ) -> T:
+        """The kept answer for `key`, or `compute()`'s. `scope`: what it depends on (a value,
+        or a function of the answer); None for anything at all."""
         with self.database.read() as db:
             stamp = self._stamp(db)
             with self._lock:
                 entry = self._entries.get(key)
-                kept = entry is not None and entry.stamp == stamp
+                kept = entry is not None and self._touches.unchanged(entry, stamp)
                 if kept:
                     assert entry is not None
                     self.hits += 1
                 else:
                     self.misses += 1
-                    entry = self._entries[key] = _Entry(stamp)
-                    for old in [k for k, e in self._entries.items() if e.stamp != stamp]:
-                        del self._entries[old]  # older stamps never match again
+                    entry = self._entries[key] = _Entry(
+                        stamp,
+                        scope=None if callable(scope) else scope,
+                        scoped=scope if callable(scope) else None,
+                    )
                     while len(self._entries) > self.SIZE:
                         del self._entries[next(iter(self._entries))]
             if kept and entry.done.is_set() and entry.error is None:
@@ -386,6 +487,8 @@ class ViewCache:
         if not kept:
             try:
                 entry.value = compute()
+                if entry.scoped is not None:
+                    entry.scope = entry.scoped(entry.value)
             except BaseException as exc:
                 entry.error = exc
                 with self._lock:

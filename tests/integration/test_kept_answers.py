@@ -185,3 +185,55 @@ def _token(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found
     return found.group(1)
+
+
+def test_a_change_to_one_paragraph_keeps_the_others_answers(world: World) -> None:
+    from app.web.answers import document_view, provision_detail
+
+    op1, op2 = world.provision("OP1"), world.provision("OP2")
+    db, eu = world.database, world.eu
+    first1, first2 = provision_detail(db, eu, op1), provision_detail(db, eu, op2)
+    document = document_view(db, eu, world.document.id)
+    assert provision_detail(db, eu, op1) is first1  # nothing changed
+    proposal = amendments.propose(
+        db,
+        actor=world.usa,
+        provision_id=op1,
+        kind=AmendmentKind.WORDING,
+        text=first1.provision.text.replace("2018", "2019"),
+    )
+    assert provision_detail(db, eu, op2) is first2  # OP2 untouched: kept
+    fresh1 = provision_detail(db, eu, op1)
+    assert fresh1 is not first1 and [a.id for a in fresh1.amendments][-1] == proposal.id
+    assert document_view(db, eu, world.document.id) is not document  # its pending counts moved
+    amendments.take_position(db, actor=world.norway, amendment_id=proposal.id, stance="oppose")
+    assert provision_detail(db, eu, op2) is first2
+    assert provision_detail(db, eu, op1).amendments[-1].opponents == ("Norway",)
+    decisions.decide(db, actor=world.mexico, amendment_id=proposal.id, decision=Decision.BRACKET)
+    assert provision_detail(db, eu, op2) is not first2  # brackets may renumber: all recomputed
+
+
+def test_a_late_commit_drops_every_kept_answer(world: World) -> None:
+    from app.web.answers import provision_detail
+
+    op2 = world.provision("OP2")
+    first = provision_detail(world.database, world.eu, op2)
+    with world.database.read() as db:
+        newest = db.scalar(select(func.max(Event.id)))
+    assert newest is not None
+    with world.database.write() as db:
+        db.add(Event(id=newest + 5, kind="amendment.proposed", subject="amendment", data={}))
+    second = provision_detail(world.database, world.eu, op2)  # a document-less event: all
+    assert second is not first
+    assert provision_detail(world.database, world.eu, op2) is second
+    with world.database.write() as db:  # an earlier id, committed late: what it did is unknown
+        db.add(
+            Event(
+                id=newest + 2,
+                kind="amendment.proposed",
+                subject="amendment",
+                document_id=world.document.id,
+                data={"provision_id": world.provision("OP1")},
+            )
+        )
+    assert provision_detail(world.database, world.eu, op2) is not second

@@ -43,6 +43,7 @@ def list_amendments(
         ),
         lambda _: document_id,
         actor,
+        lambda _: provision_id,  # one paragraph's proposals, or (None) the document's
     )
 
 

@@ -62,6 +62,7 @@ def get_provision(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> R
         lambda: documents.get_provision(database, provision_id=provision_id, viewer=actor),
         lambda detail: detail.provision.document_id,
         actor,
+        lambda detail: detail.provision.id,
     )
 
 

@@ -13,6 +13,7 @@ from app.domain.provisions import ProvisionStatus
 from app.services import calendar, documents, process, revisions
 from app.services.process import RoundView, SilenceView
 from app.services.views import DocumentView, RevisionView
+from app.web.answers import document_view
 from app.web.deps import DatabaseDep
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import ViewerDep
@@ -171,7 +172,7 @@ def counts(
     document_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
 ) -> Response:
     """The counters in a page's header, re-fetched live when anything changes."""
-    document = documents.get_document(database, viewer=viewer.actor, document_id=document_id)
+    document = document_view(database, viewer.actor, document_id)  # kept until the next change
     return render(
         request,
         "negotiations/_counts.html",
