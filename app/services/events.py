@@ -74,19 +74,25 @@ def stamp(db: Session) -> tuple[int, int]:
     return (row[0] or 0, row[1])
 
 
+def complete_up_to(db: Session, earlier: tuple[int, int]) -> bool:
+    """Are the events up to the stamp `earlier` still exactly those it counted? False if one
+    below it was committed late: what that one changed is not known."""
+    newest, counted = earlier
+    present = db.scalar(
+        select(func.count()).where(Event.id > newest - STAMP_WINDOW, Event.id <= newest)
+    )
+    return present == counted
+
+
 def only_since(db: Session, earlier: tuple[int, int], kinds: frozenset[str]) -> bool:
     """Has nothing but events of these `kinds` been committed since the stamp `earlier`?
 
     Lets an answer that those kinds cannot change outlive them (proposals and positions do not
     move a paragraph nor change its label). False as well if an event below `earlier` was
-    committed late: what it changed is unknown."""
-    newest, counted = earlier
-    late = db.scalar(
-        select(func.count()).where(Event.id > newest - STAMP_WINDOW, Event.id <= newest)
-    )
-    if late != counted:
+    committed late."""
+    if not complete_up_to(db, earlier):
         return False
-    since = db.scalars(select(Event.kind).where(Event.id > newest).distinct()).all()
+    since = db.scalars(select(Event.kind).where(Event.id > earlier[0]).distinct()).all()
     return all(kind in kinds for kind in since)
 
 

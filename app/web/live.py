@@ -342,7 +342,7 @@ class _Touches:
         first stamp seen, or an event committed late): then nothing kept can be trusted."""
         if self.seen is not None and (stamp == self.seen or stamp[0] < self.seen[0]):
             return True  # nothing new, or a reader whose snapshot is older than one seen
-        known = self.seen is not None and events.only_since(db, self.seen, _EVERY_KIND)
+        known = self.seen is not None and events.complete_up_to(db, self.seen)
         if known:
             assert self.seen is not None
             for row in events.since(db, self.seen[0]):
@@ -391,16 +391,6 @@ class _Touches:
 
 def _raise(touched: dict[Any, int], key: Any, event_id: int) -> None:
     touched[key] = max(touched.get(key, 0), event_id)
-
-
-class _EveryKind(frozenset[str]):
-    """`events.only_since` with every kind allowed: only its late-commit check is wanted."""
-
-    def __contains__(self, kind: object) -> bool:
-        return True
-
-
-_EVERY_KIND = _EveryKind()
 
 
 class ViewCache:
