@@ -10,7 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from app import observability
 from app.config import Settings, get_settings
 from app.db.session import Database
-from app.web import body_limit, errors, pages, security
+from app.web import body_limit, errors, kept, pages, security
 from app.web.api import (
     amendments,
     auth,
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or Database(settings.database_url)
     security.install_csrf(app)  # runs inside the session: reads and writes its token
     body_limit.install(app, settings)  # outside the CSRF check, which may read a form
+    app.add_middleware(kept.RequestStamps)  # one read of the event log per request
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

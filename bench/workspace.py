@@ -378,9 +378,12 @@ def measure_pages(bench: Any, label: str, url: str, prepared: Prepared) -> dict[
     timer = ServerTimer(app)
     info: dict[str, Any] = {}
     try:
-        from app.web.live import views_of  # kept answers (app/web/live.py ViewCache)
-    except ImportError:  # before they existed: every request computes everything
-        views_of = None
+        from app.web.kept import views_of  # kept answers (app/web/kept.py ViewCache)
+    except ImportError:
+        try:  # where they were before
+            from app.web.live import views_of  # type: ignore[attr-defined,no-redef]
+        except ImportError:  # before they existed: every request computes everything
+            views_of = None
     cache = views_of(database) if views_of else None
     try:
         from app.services.text import forget_kept_trees  # kept outlines (app/services/text.py)

@@ -246,7 +246,7 @@ _UNRECORDED = frozenset(
 
 @pytest.fixture(autouse=True)
 def every_change_records_an_event() -> Iterator[None]:
-    """Pages keep service answers until the newest event changes (app/web/live.py ViewCache),
+    """Pages keep service answers until the newest event changes (app/web/kept.py ViewCache),
     so a committed change to a negotiation's rows without an event in the same transaction
     would leave every open page stale. Checked on every ORM transaction of every test."""
     from sqlalchemy import event as sa_event

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -65,15 +65,15 @@ class Database:
         # PostgreSQL reads in READ COMMITTED: each statement sees what was committed when it
         # began, inside a transaction or not. Without one, a read saves the BEGIN and the
         # ROLLBACK, two of its few round trips. (SQLite's reads keep their snapshot.)
-        self._read_sessions = (
-            self.sessions
+        self._read_engine = (
+            self.engine
             if url.startswith("sqlite")
-            else sessionmaker(
-                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-            )
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
         self.listeners: list[Listener] = []
+        #: Writes committed through this object: a value read before a write is not reused after.
+        self.commits = 0
 
     @property
     def dialect(self) -> str:
@@ -91,6 +91,13 @@ class Database:
                 yield session
             finally:
                 session.rollback()
+
+    @contextmanager
+    def peek(self) -> Iterator[Connection]:
+        """A read without the ORM: for the few statements every request runs (the event log's
+        stamp), where building a Session would cost more than the query."""
+        with self._read_engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -114,6 +121,7 @@ class Database:
         finally:
             changes = session.info.pop("changes", [])
             session.close()
+            self.commits += 1
         if changes:
             for listener in self.listeners:
                 listener(changes)

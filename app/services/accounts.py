@@ -213,45 +213,65 @@ def start_session(database: Database, *, actor: Actor) -> str:
                 | (UserSession.created_at <= now - SESSION_LIFETIME),
             )
         )
-        db.add(UserSession(user_id=actor.user_id, key_hash=_digest(key), created_at=now))
+        db.add(UserSession(user_id=actor.user_id, key_hash=digest(key), created_at=now))
     return key
 
 
 def end_session(database: Database, *, key: str | None) -> None:
-    """Sign out: the session's cookie, wherever a copy of it is, no longer signs anyone in."""
+    """Sign out: the session's cookie, wherever a copy of it is, no longer signs anyone in.
+
+    The event tells every worker to forget the actor it kept for that session."""
     if not key:
         return
     with database.write() as db:
-        db.execute(
+        ended = db.execute(
             update(UserSession)
-            .where(UserSession.key_hash == _digest(key), UserSession.ended_at.is_(None))
+            .where(UserSession.key_hash == digest(key), UserSession.ended_at.is_(None))
             .values(ended_at=utcnow())
-        )
+            .returning(UserSession.id, UserSession.user_id)
+        ).first()
+        if ended is not None:
+            events.record(
+                db,
+                kind="session.ended",
+                actor=None,
+                subject="session",
+                subject_id=ended.id,
+                user_id=ended.user_id,
+            )
 
 
 def actor_for_session(database: Database, *, user_id: int, key: str | None) -> Actor:
-    """The user of a live session (its cookie names both); an ended one signs no one in.
+    """The user of a live session (its cookie names both); an ended one signs no one in."""
+    actor, _ = session_of(database, user_id=user_id, key=key)
+    return actor
 
-    Every request asks this: one query finds the session, the user, their delegation and the
-    groups they may speak for."""
+
+def session_of(database: Database, *, user_id: int, key: str | None) -> tuple[Actor, datetime]:
+    """The user of a live session and when the session ends: what a worker may keep until then,
+    or until an account event (`events.ACCOUNT_KINDS`: signing out) says otherwise.
+
+    One query finds the session, the user, their delegation and the groups they may speak for."""
     if not key:
         raise NotAuthenticated(SESSION_ENDED)
     with database.read() as db:
-        actor = _actor_where(
-            db,
-            User.id == user_id,
-            select(UserSession.id)
-            .where(
-                UserSession.key_hash == _digest(key),
+        started = db.scalar(
+            select(UserSession.created_at).where(
+                UserSession.key_hash == digest(key),
                 UserSession.user_id == user_id,
                 UserSession.ended_at.is_(None),
                 UserSession.created_at > utcnow() - SESSION_LIFETIME,
             )
-            .exists(),
         )
-        if actor is None:
+        actor = _actor_where(db, User.id == user_id) if started is not None else None
+        if actor is None or started is None:
             raise NotAuthenticated(SESSION_ENDED)
-        return actor
+        return actor, started + SESSION_LIFETIME
+
+
+def session_is_over(ends: datetime) -> bool:
+    """Has a session that `session_of` found live ended with its lifetime since?"""
+    return ends <= utcnow()
 
 
 def actor_for_username(database: Database, *, username: str) -> Actor:
@@ -269,7 +289,7 @@ def issue_token(database: Database, *, actor: Actor, name: str) -> IssuedToken:
         raise Invalid("Give the token a name of at most 100 characters.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with database.write() as db:
-        row = ApiToken(user_id=actor.user_id, name=name, token_hash=_digest(token))
+        row = ApiToken(user_id=actor.user_id, name=name, token_hash=digest(token))
         db.add(row)
         db.flush()
         events.record(db, kind="token.issued", actor=actor, subject="token", subject_id=row.id)
@@ -290,7 +310,7 @@ def actor_for_token(database: Database, *, token: str) -> Actor:
     with database.read() as db:
         row = db.execute(
             select(ApiToken.user_id, ApiToken.revoked_at).where(
-                ApiToken.token_hash == _digest(token)
+                ApiToken.token_hash == digest(token)
             )
         ).first()
         if row is None or row.revoked_at is not None:
@@ -364,5 +384,5 @@ def _user_view(db: Session, user: User) -> UserView:
     )
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

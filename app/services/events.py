@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import Event
@@ -60,21 +60,42 @@ def record(
 STAMP_WINDOW = 1000
 
 
-def stamp(db: Session) -> tuple[int, int]:
+#: Read before almost every answer: a fixed text, so no statement is built (nor its cache key
+#: computed) per request.
+_STAMP = text(
+    f"SELECT max(id), count(*) FROM {Event.__tablename__} "
+    f"WHERE id > (SELECT max(id) FROM {Event.__tablename__}) - {STAMP_WINDOW}"
+)
+
+#: Kinds after which the order or the labels of the text may differ: pages re-render their
+#: whole list, and kept answers about any of the document's paragraphs are stale.
+STRUCTURAL_KINDS = frozenset(
+    {
+        "amendment.accepted",
+        "amendment.bracketed",
+        "provision.alternative",
+        "provision.alternative_chosen",
+        "revision.issued",
+        "document.imported",
+    }
+)
+
+#: Kinds that change who is signed in, and nothing any page shows.
+ACCOUNT_KINDS = frozenset({"session.ended", "token.issued", "token.revoked", "user.created"})
+
+
+def stamp(db: Session | Connection) -> tuple[int, int]:
     """Where the event log stands: a value that differs after any committed change.
 
     Every use case that changes something records an event in the same transaction, so an
     answer computed after reading stamp S is at least as fresh as S, and may be reused for as
-    long as the stamp reads S (`app.web.live.ViewCache`, `app.services.text.read_tree`).
+    long as the stamp reads S (`app.web.kept.ViewCache`, `app.services.text.read_tree`).
     """
-    newest = select(func.max(Event.id)).scalar_subquery()
-    row = db.execute(
-        select(func.max(Event.id), func.count()).where(Event.id > newest - STAMP_WINDOW)
-    ).one()
+    row = db.execute(_STAMP).one()
     return (row[0] or 0, row[1])
 
 
-def complete_up_to(db: Session, earlier: tuple[int, int]) -> bool:
+def complete_up_to(db: Session | Connection, earlier: tuple[int, int]) -> bool:
     """Are the events up to the stamp `earlier` still exactly those it counted? False if one
     below it was committed late: what that one changed is not known."""
     newest, counted = earlier
@@ -96,7 +117,7 @@ def only_since(db: Session, earlier: tuple[int, int], kinds: frozenset[str]) -> 
     return all(kind in kinds for kind in since)
 
 
-def since(db: Session, event_id: int) -> Sequence[Any]:
+def since(db: Session | Connection, event_id: int) -> Sequence[Any]:
     """The events after `event_id`, in order: what they touched (`app.web.live`)."""
     return db.execute(
         select(Event.id, Event.kind, Event.document_id, Event.subject, Event.subject_id, Event.data)

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -112,6 +112,11 @@ def get_document(db: Session, document_id: int, *, viewer: Actor | None = None) 
     if document is None or (viewer is not None and not can_read(viewer, document.visibility)):
         raise NotFound(f"There is no document {document_id}.")
     return document
+
+
+def document_visibility(db: Session | Connection, document_id: int) -> str | None:
+    """Who may read the document (`permissions.can_read`); None if there is no such document."""
+    return db.scalar(select(Document.visibility).where(Document.id == document_id))
 
 
 def load_tree(db: Session, document_id: int, *, viewer: Actor | None = None) -> DocumentTree:

@@ -1,4 +1,4 @@
-"""What the services answered, kept until the next change (`app.web.live.ViewCache`).
+"""What the services answered, kept until the next change (`app.web.kept.ViewCache`).
 
 Pages and the JSON API read the same few answers again and again: every open page re-fetches
 its fragments when the live stream names them, often all at once, and 200 delegations read the
@@ -17,13 +17,29 @@ from pydantic import TypeAdapter
 from starlette.responses import Response
 
 from app.db.session import Database
+from app.domain.errors import NotAuthenticated
 from app.domain.roles import Actor
-from app.services import documents
+from app.services import accounts, documents, revisions
 from app.services.permissions import can_read
-from app.services.views import DocumentView, NegotiationView, ProvisionDetail
-from app.web.live import Scope, check_readable, views_of
+from app.services.views import DocumentView, NegotiationView, ProvisionDetail, RevisionView
+from app.web.kept import ACCOUNTS, Scope, views_of
 
 _VISIBILITIES = ("restricted", "public")
+
+
+def session_actor(database: Database, *, user_id: int, key: str | None) -> Actor:
+    """`accounts.actor_for_session`, kept until the session ends (its lifetime, or an account
+    event: signing out on any worker) — every request of a signed-in browser asks it."""
+    if not key:
+        raise NotAuthenticated(accounts.SESSION_ENDED)
+    actor, ends = views_of(database).get(
+        ("session", user_id, accounts.digest(key)),
+        lambda: accounts.session_of(database, user_id=user_id, key=key),
+        scope=ACCOUNTS,
+    )
+    if accounts.session_is_over(ends):
+        raise NotAuthenticated(accounts.SESSION_ENDED)
+    return actor
 
 
 def document_view(database: Database, actor: Actor, document_id: int) -> DocumentView:
@@ -31,7 +47,8 @@ def document_view(database: Database, actor: Actor, document_id: int) -> Documen
     return views_of(database).get(
         ("document", document_id),
         lambda: documents.get_document(database, viewer=actor, document_id=document_id),
-        lambda db, _: check_readable(db, document_id, actor),
+        viewer=actor,
+        document_of=lambda _: document_id,
         scope=(document_id, None),  # every paragraph's status and pending count
     )
 
@@ -51,8 +68,20 @@ def provision_detail(database: Database, actor: Actor, provision_id: int) -> Pro
     return views_of(database).get(
         ("provision", provision_id),
         lambda: documents.get_provision(database, viewer=actor, provision_id=provision_id),
-        lambda db, detail: check_readable(db, detail.provision.document_id, actor),
+        viewer=actor,
+        document_of=lambda detail: detail.provision.document_id,
         scope=_paragraph,
+    )
+
+
+def revision_list(database: Database, actor: Actor, document_id: int) -> tuple[RevisionView, ...]:
+    """`revisions.list_revisions`, kept until the next change to the document."""
+    return views_of(database).get(
+        ("revisions", document_id),
+        lambda: tuple(revisions.list_revisions(database, viewer=actor, document_id=document_id)),
+        viewer=actor,
+        document_of=lambda _: document_id,
+        scope=(document_id, None),
     )
 
 
@@ -81,7 +110,8 @@ def json_answer(
     body, _, _ = views_of(database).get(
         ("json", *key),
         lambda: _serialised(kind, compute(), document_of, provision_of),
-        lambda db, kept: check_readable(db, kept[1], actor),
+        viewer=actor,
+        document_of=lambda kept: kept[1],
         scope=lambda kept: (kept[1], kept[2]),
     )
     return Response(body, media_type="application/json")

@@ -11,6 +11,7 @@ from app.db.session import Database
 from app.domain.errors import NotAuthenticated
 from app.domain.roles import Actor
 from app.services import accounts
+from app.web import answers
 
 #: What the signed session cookie holds for a signed-in user (with the CSRF token).
 SESSION_USER = "user_id"
@@ -50,7 +51,7 @@ def optional_actor(request: Request, database: DatabaseDep) -> Actor | None:
     if user_id is None:
         return None
     try:
-        return accounts.actor_for_session(
+        return answers.session_actor(
             database, user_id=int(user_id), key=request.session.get(SESSION_KEY)
         )
     except NotAuthenticated:

@@ -24,11 +24,10 @@ import contextlib
 import json
 import logging
 import threading
-import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
@@ -41,20 +40,7 @@ from app.services.text import get_document
 from app.web.deps import current_actor
 
 log = logging.getLogger("rolltext.live")
-T = TypeVar("T")
 
-#: Change kinds after which the order or the labels of the text may differ: pages re-render
-#: their whole list (keeping open panels), not just one provision.
-STRUCTURAL = frozenset(
-    {
-        "amendment.accepted",
-        "amendment.bracketed",
-        "provision.alternative",
-        "provision.alternative_chosen",
-        "revision.issued",
-        "document.imported",
-    }
-)
 #: How long one stream stays open. The browser reconnects at once (with Last-Event-ID, so
 #: nothing is missed); short streams let the server shut down gracefully and survive proxies.
 STREAM_SECONDS = 55.0
@@ -282,7 +268,7 @@ def events_for(changes: list[dict[str, Any]]) -> dict[int, list[str]]:
         if provision_id is not None:
             names.append(f"provision-{provision_id}")
         rewording = change.get("amendment_kind") == "wording"  # words change, not the order
-        if change.get("kind") in STRUCTURAL and not rewording:
+        if change.get("kind") in events.STRUCTURAL_KINDS and not rewording:
             names.append("structure")
         names.append("document")
     return {doc: list(dict.fromkeys(names)) for doc, names in found.items()}
@@ -300,219 +286,6 @@ class ChangeListener:
             self.broadcaster.publish(
                 document_channel(document_id), names, json.dumps({"kinds": kinds})
             )
-
-
-# -- views kept until the next change ----------------------------------------------------------
-
-
-#: What an answer depends on: (document id, provision id) — one paragraph's answers;
-#: (document id, None) — anything in that document; None — anything at all.
-Scope = tuple[int, int | None] | None
-
-
-@dataclass
-class _Entry:
-    stamp: tuple[int, int]
-    scope: Scope = None
-    scoped: Callable[[Any], Scope] | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-    value: Any = None
-    error: BaseException | None = None
-
-
-class _Touches:
-    """Which parts of the negotiation changed, and at which event: read from the event log since
-    the last stamp seen, so that a change to one paragraph leaves the others' answers kept.
-
-    Each event names its document and, when it concerns one paragraph, the provision (the live
-    stream relies on the same: `events_for`). An event that changes the order or the labels
-    (`STRUCTURAL`), or names no paragraph, touches its whole document; one without a document,
-    everything. An event committed late (an id below one already seen: what it changed is not
-    known) drops every kept answer."""
-
-    def __init__(self) -> None:
-        self.seen: tuple[int, int] | None = None
-        self.everything = 0  # changes to anything at all (events without a document)
-        self.document: dict[int, int] = {}  # whole-document changes
-        self.anything_in: dict[int, int] = {}  # any change in the document
-        self.provision: dict[tuple[int, int], int] = {}
-
-    def advance(self, db: Any, stamp: tuple[int, int]) -> bool:
-        """Take in the events up to `stamp`; False if what changed cannot be known (the
-        first stamp seen, or an event committed late): then nothing kept can be trusted."""
-        if self.seen is not None and (stamp == self.seen or stamp[0] < self.seen[0]):
-            return True  # nothing new, or a reader whose snapshot is older than one seen
-        known = self.seen is not None and events.complete_up_to(db, self.seen)
-        if known:
-            assert self.seen is not None
-            for row in events.since(db, self.seen[0]):
-                self._touch(
-                    row.id, row.kind, row.document_id, row.subject, row.subject_id, row.data
-                )
-        self.seen = stamp
-        return known
-
-    def _touch(
-        self,
-        event_id: int,
-        kind: str,
-        document_id: int | None,
-        subject: str,
-        subject_id: int | None,
-        data: dict[str, Any] | None,
-    ) -> None:
-        if document_id is None:
-            self.everything = max(self.everything, event_id)
-            return
-        _raise(self.anything_in, document_id, event_id)
-        provision_id = (data or {}).get("provision_id")
-        if provision_id is None and subject == "provision":
-            provision_id = subject_id
-        if provision_id is None or kind in STRUCTURAL:
-            _raise(self.document, document_id, event_id)
-        else:
-            _raise(self.provision, (document_id, int(provision_id)), event_id)
-
-    def unchanged(self, entry: _Entry, stamp: tuple[int, int]) -> bool:
-        """May `entry`, computed at its stamp, be served at `stamp`?"""
-        if entry.stamp == stamp:
-            return True
-        scope = entry.scope
-        if scope is None or not entry.done.is_set():
-            return False
-        since = entry.stamp[0]
-        document_id, provision_id = scope
-        if self.everything > since or self.document.get(document_id, 0) > since:
-            return False
-        if provision_id is None:
-            return self.anything_in.get(document_id, 0) <= since
-        return self.provision.get((document_id, provision_id), 0) <= since
-
-
-def _raise(touched: dict[Any, int], key: Any, event_id: int) -> None:
-    touched[key] = max(touched.get(key, 0), event_id)
-
-
-class ViewCache:
-    """What the services answered, kept until something it shows changes; one per `Database`.
-
-    Every use case that changes something records an event in the same transaction (the event
-    log, `app.services.events`), so the log's position is a stamp of the whole database: an
-    answer computed after reading stamp S is at least as fresh as S. A request reads the stamp
-    after it arrived; when it moved since an answer was kept, the events in between say what
-    changed (`_Touches`): an answer about one paragraph (its `scope`) is still served if none of
-    them touched that paragraph or the whole document — as fresh as one computed for it, on any
-    worker, whoever made the change (another worker, another process, the command line).
-    Requests that arrive together after a change (every open page re-fetching the same fragment,
-    on hearing the same live event) wait for the first one's computation instead of repeating it.
-
-    Answers are shared between viewers: each request checks, in the session that reads the stamp,
-    that its viewer may read the document (`check`), as the service would have.
-    """
-
-    SIZE = 2048
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self._entries: dict[tuple[object, ...], _Entry] = {}
-        self._constants: dict[tuple[object, ...], Any] = {}
-        self._lock = threading.Lock()
-        self._touches = _Touches()
-        self._advancing = threading.Lock()
-        self.hits = self.misses = 0
-
-    def clear(self) -> None:
-        """Forget every kept answer (the benchmark's "cold")."""
-        with self._lock:
-            self._entries.clear()
-
-    def constant(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-        """An answer that no change alters (e.g. which delegations facilitate a negotiation):
-        computed once per process."""
-        with self._lock:
-            if key in self._constants:
-                return self._constants[key]  # type: ignore[no-any-return]
-        value = compute()
-        with self._lock:
-            self._constants[key] = value
-        return value
-
-    def _stamp(self, db: Any) -> tuple[int, int]:
-        stamp = events.stamp(db)
-        with self._advancing:
-            if not self._touches.advance(db, stamp):
-                self.clear()
-        return stamp
-
-    def get(
-        self,
-        key: tuple[object, ...],
-        compute: Callable[[], T],
-        check: Callable[[Any, T], None] | None = None,
-        scope: Scope | Callable[[T], Scope] = None,
-    ) -> T:
-        """The kept answer for `key`, or `compute()`'s. `scope`: what it depends on (a value,
-        or a function of the answer); None for anything at all."""
-        with self.database.read() as db:
-            stamp = self._stamp(db)
-            with self._lock:
-                entry = self._entries.get(key)
-                kept = entry is not None and self._touches.unchanged(entry, stamp)
-                if kept:
-                    assert entry is not None
-                    self.hits += 1
-                else:
-                    self.misses += 1
-                    entry = self._entries[key] = _Entry(
-                        stamp,
-                        scope=None if callable(scope) else scope,
-                        scoped=scope if callable(scope) else None,
-                    )
-                    while len(self._entries) > self.SIZE:
-                        del self._entries[next(iter(self._entries))]
-            if kept and entry.done.is_set() and entry.error is None:
-                if check is not None:
-                    check(db, entry.value)
-                return entry.value  # type: ignore[no-any-return]
-        if not kept:
-            try:
-                entry.value = compute()
-                if entry.scoped is not None:
-                    entry.scope = entry.scoped(entry.value)
-            except BaseException as exc:
-                entry.error = exc
-                with self._lock:
-                    if self._entries.get(key) is entry:
-                        del self._entries[key]
-                raise
-            finally:
-                entry.done.set()
-            return entry.value  # type: ignore[no-any-return]
-        entry.done.wait()  # the same answer, being computed for an earlier request
-        if entry.error is not None:
-            return compute()  # it failed for that request's viewer: ask for this one's
-        if check is not None:
-            with self.database.read() as db:
-                check(db, entry.value)
-        return entry.value  # type: ignore[no-any-return]
-
-
-_caches: weakref.WeakKeyDictionary[Database, ViewCache] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
-
-
-def views_of(database: Database) -> ViewCache:
-    """The process's `ViewCache` of a database."""
-    with _caches_lock:
-        cache = _caches.get(database)
-        if cache is None:
-            cache = _caches[database] = ViewCache(database)
-        return cache
-
-
-def check_readable(db: Any, document_id: int, actor: Actor) -> None:
-    """The service's own rule (NotFound unless the actor may read the document)."""
-    get_document(db, document_id, viewer=actor)
 
 
 # -- the provision on screen -------------------------------------------------------------------

@@ -193,6 +193,18 @@ def render(
         status_code=status_code,
         headers=dict(headers) if headers else None,
     )
+    _put_session_token(request, response)
+    return response
+
+
+def html_response(request: Request, html: str, *, status_code: int = 200) -> HTMLResponse:
+    """HTML put together from shared fragments (their forms carry `SHARED_FORM_TOKEN`)."""
+    response = HTMLResponse(html, status_code=status_code)
+    _put_session_token(request, response)
+    return response
+
+
+def _put_session_token(request: Request, response: HTMLResponse) -> None:
     placeholder = SHARED_FORM_TOKEN.encode()
     if placeholder in response.body:
         from app.web.security import csrf_token
@@ -200,4 +212,3 @@ def render(
         token = csrf_token(request.session).encode()
         response.body = response.body.replace(placeholder, token)
         response.headers["content-length"] = str(len(response.body))
-    return response

@@ -237,3 +237,125 @@ def test_a_late_commit_drops_every_kept_answer(world: World) -> None:
             )
         )
     assert provision_detail(world.database, world.eu, op2) is not second
+
+
+def _worker(world: World) -> TestClient:
+    """A second server process in miniature: its own app, `Database` and kept answers."""
+    from app.db.session import Database
+
+    database = Database(world.database.url)
+    app = create_app(
+        Settings(secret_key="test-secret", database_url=database.url), database=database
+    )
+    return TestClient(app)
+
+
+def test_a_kept_session_ends_on_every_worker_when_its_user_signs_out(world: World) -> None:
+    with _worker(world) as a, _worker(world) as b:
+        sign_in(a, "usa")
+        b.cookies = a.cookies  # the same browser, its requests balanced over two workers
+        b.headers["X-CSRF-Token"] = a.headers["X-CSRF-Token"]
+        assert a.get("/api/v1/me").json()["username"] == "usa"
+        assert b.get("/api/v1/me").json()["username"] == "usa"  # now kept by worker b too
+        stolen = dict(a.cookies)
+        assert a.delete("/api/v1/session").status_code == 204  # signed out through worker a
+        b.cookies = stolen  # a copy of the cookie, sent to the worker that kept the session
+        refused = b.get("/api/v1/me")
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["message"] == "Your session has ended; please sign in again."
+
+
+def test_a_kept_session_still_ends_with_its_lifetime(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from app.services import accounts
+    from app.services.accounts import SESSION_LIFETIME
+    from app.timeutil import utcnow
+
+    with _worker(world) as client:
+        sign_in(client, "usa")
+        assert client.get("/api/v1/me").status_code == 200  # kept from here on
+        later = utcnow() + SESSION_LIFETIME + timedelta(minutes=1)
+        monkeypatch.setattr(accounts, "utcnow", lambda: later)
+        assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_kept_answer_follows_its_documents_visibility(world: World) -> None:
+    op1 = world.provision("OP1")
+    with _worker(world) as delegate, _worker(world) as stakeholder:
+        sign_in(delegate, "usa")
+        kept = delegate.get(f"/api/v1/provisions/{op1}")
+        assert kept.status_code == 200
+        sign_in(stakeholder, "ngo")
+        assert stakeholder.get(f"/api/v1/provisions/{op1}").status_code == 404
+        documents.set_visibility(
+            world.database, actor=world.secretariat, document_id=world.document.id,
+            visibility="public",
+        )  # fmt: skip
+        assert stakeholder.get(f"/api/v1/provisions/{op1}").json() == kept.json()
+        documents.set_visibility(
+            world.database, actor=world.secretariat, document_id=world.document.id,
+            visibility="restricted",
+        )  # fmt: skip
+        assert stakeholder.get(f"/api/v1/provisions/{op1}").status_code == 404
+        assert delegate.get(f"/api/v1/provisions/{op1}").status_code == 200
+
+
+def test_a_shared_panel_frame_gives_each_delegate_their_own_panel(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delegates' panels are put together from one frame per state of the provision; each must
+    be, byte for byte, the panel rendered for that delegate alone: own proposals (the
+    delegation's and its group's), positions, who the forms speak for, a reservation held."""
+    from app.domain.provisions import ProvisionStatus
+    from app.web.pages import text as text_pages
+    from tests.integration.test_pages import HTMX, keep_csrf_token
+    from tests.integration.test_pages import sign_in as page_sign_in
+
+    op1, op2 = world.provision("OP1"), world.provision("OP2")
+    words = documents.get_provision(world.database, provision_id=op1).provision.text
+    by_usa = amendments.propose(
+        world.database, actor=world.usa, provision_id=op1, kind=AmendmentKind.WORDING,
+        text=words.replace("2018", "2019"),
+    )  # fmt: skip
+    by_eu = amendments.propose(
+        world.database, actor=world.eu, provision_id=op1, kind=AmendmentKind.DELETE,
+        on_behalf_of="EU",
+    )  # fmt: skip
+    amendments.take_position(
+        world.database, actor=world.norway, amendment_id=by_usa.id, stance="support"
+    )
+    amendments.take_position(
+        world.database, actor=world.russia, amendment_id=by_eu.id, stance="oppose"
+    )
+    decisions.set_status(
+        world.database, actor=world.mexico, provision_id=op2,
+        status=ProvisionStatus.AGREED_PENDING, reservation="RUS",
+    )  # fmt: skip
+    app = create_app(
+        Settings(secret_key="test-secret", database_url=world.database.url), database=world.database
+    )
+    paths = [f"/provisions/{p}/panel" for p in (op1, op2)] + [f"/provisions/{op1}/state"]
+    with TestClient(app) as client:
+        keep_csrf_token(client)
+        for who in ("usa", "eu", "egypt", "norway", "russia"):
+            page_sign_in(client, who)
+            shared = [client.get(path, headers=HTMX) for path in paths]
+            with monkeypatch.context() as alone:
+                alone.setattr(text_pages._SharedPanels, "shares", staticmethod(lambda _: False))
+                rendered = [client.get(path, headers=HTMX) for path in paths]
+            for path, one, other in zip(paths, shared, rendered, strict=True):
+                assert one.status_code == other.status_code == 200
+                assert one.text == other.text, (who, path)
+            assert SHARED_FORM_TOKEN not in shared[0].text
+            assert "\x00" not in shared[0].text
+            seen = shared[0].text
+            if who == "usa":
+                assert "Withdraw" in seen
+            if who == "norway":
+                assert 'value="support" aria-pressed="true"' in seen
+            if who == "egypt":
+                assert "on behalf of G77" in seen
+    assert len(text_pages._shared_panels._kept) >= 2  # the frames were shared, not bypassed

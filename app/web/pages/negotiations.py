@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app import timeutil
 from app.db.session import Database
 from app.domain.provisions import ProvisionStatus
 from app.services import calendar, documents, process, revisions
@@ -15,6 +16,7 @@ from app.services.process import RoundView, SilenceView
 from app.services.views import DocumentView, RevisionView
 from app.web.answers import document_view
 from app.web.deps import DatabaseDep
+from app.web.kept import views_of
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import ViewerDep
 from app.web.templating import render
@@ -107,11 +109,21 @@ class ProcessState:
 
 
 def process_state(database: Database, document_id: int) -> ProcessState:
-    """Call only after the viewer's right to read the document was checked."""
-    return ProcessState(
-        rounds=tuple(process.list_rounds(database, document_id=document_id)),
-        silences=tuple(process.list_silences(database, document_id=document_id)),
+    """Call only after the viewer's right to read the document was checked. Kept until the
+    next change to the document; a round's deadline passes without one (no event), so the
+    rounds are read again when one of them closed since."""
+    kept = views_of(database).get(
+        ("process", document_id),
+        lambda: ProcessState(
+            rounds=tuple(process.list_rounds(database, document_id=document_id)),
+            silences=tuple(process.list_silences(database, document_id=document_id)),
+        ),
+        scope=(document_id, None),
     )
+    now = timeutil.utcnow()
+    if all(r.open == (now <= r.deadline) for r in kept.rounds):
+        return kept
+    return replace(kept, rounds=tuple(process.list_rounds(database, document_id=document_id)))
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 from fastapi import APIRouter, Request
@@ -28,7 +29,7 @@ from app.domain.brackets import BracketGroup, bracket_groups, is_balanced
 from app.domain.errors import DomainError
 from app.domain.labels import ProvisionKind
 from app.domain.roles import Role
-from app.services import documents, revisions
+from app.services import documents
 from app.services.views import (
     AmendmentView,
     DocumentView,
@@ -38,10 +39,11 @@ from app.services.views import (
     RevisionView,
     VersionView,
 )
-from app.web.answers import document_view, negotiation_view, provision_detail
+from app.web.answers import document_view, negotiation_view, provision_detail, revision_list
 from app.web.deps import DatabaseDep
 from app.web.errors import status_of
-from app.web.live import screen_of, views_of
+from app.web.kept import views_of
+from app.web.live import screen_of
 from app.web.pages.negotiations import (
     ProcessState,
     StatusCounts,
@@ -52,7 +54,7 @@ from app.web.pages.negotiations import (
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import Viewer, ViewerDep
 from app.web.security import CSRF_SESSION_KEY
-from app.web.templating import SHARED_FORM_TOKEN, changes, env, is_htmx, render
+from app.web.templating import SHARED_FORM_TOKEN, changes, env, html_response, is_htmx, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -156,6 +158,155 @@ class _SharedRequest:
 _SHARED_REQUEST = _SharedRequest()
 _shared_proposals = _SharedProposals()
 
+#: Marks a hole in a shared frame; random per process, so no text a user typed contains it.
+_HOLE = "\x00hole-" + secrets.token_hex(8) + "\x00"
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A delegate's panel with the viewer's own parts left out: `parts` alternate text and
+    holes; an article's hole holds the article as a delegate who neither proposed it nor took
+    a position on it sees it (most delegates, for most proposals)."""
+
+    parts: tuple[str, ...]
+    articles: dict[int, tuple[int, AmendmentView]]  # amendment id: (index in parts, view)
+    own: tuple[tuple[int, str], ...]  # (index in parts, hole name): filled per viewer
+    by_speaker: dict[str, frozenset[int]]  # delegation or group code: proposals it made
+    by_position: dict[str, frozenset[int]]  # delegation's short name: proposals it took a
+    # position on
+
+    def involving(self, viewer: Viewer, speaks_as: frozenset[str]) -> set[int]:
+        """The proposals whose article this viewer sees differently from the shared one."""
+        ids: set[int] = set()
+        for code in speaks_as:
+            ids |= self.by_speaker.get(code, frozenset())
+        if viewer.delegation is not None:
+            ids |= self.by_position.get(viewer.delegation.short, frozenset())
+        return ids
+
+
+class _FrameRequest:
+    """What a shared frame's template reads of the request: a session whose CSRF token is the
+    stand-in, and the app (the preview's seal is the same for everyone)."""
+
+    def __init__(self, request: Request) -> None:
+        self.session = {CSRF_SESSION_KEY: SHARED_FORM_TOKEN}
+        self.app = request.app
+
+
+class _SharedPanels:
+    """A delegate's panel (`text/_panel.html`) or its live state (`text/_state.html`) rendered
+    once per state of the provision and shared by all 193 delegations: the frame holds
+    everything but the viewer's own parts — the articles of proposals the viewer's delegation
+    made or took a position on, and who the propose forms speak for — which are filled in for
+    each viewer from the shared articles and small kept snippets.
+
+    The frame's key is the kept `ProvisionDetail` itself (the same object until the provision
+    changes), with what else the template reads that is not the delegation's own."""
+
+    SIZE = 1024
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[object, ...], tuple[ProvisionDetail, _Frame]] = OrderedDict()
+        self._own: OrderedDict[tuple[object, ...], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def shares(panel: ProvisionPanel) -> bool:
+        viewer = panel.viewer
+        return (
+            viewer.delegate
+            and not viewer.cofacilitator
+            and panel.message is None
+            and not panel.deferred
+            and panel.live
+        )
+
+    def html(self, request: Request, template: str, panel: ProvisionPanel) -> str:
+        detail, viewer = panel.detail, panel.viewer
+        key = (
+            template,
+            id(detail),
+            panel.lazy_moves,
+            panel.on_screen,
+            viewer.holds(panel.provision.reservation),
+        )
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] is detail:
+                self._kept.move_to_end(key)
+                frame = kept[1]
+            else:
+                kept = None
+        if kept is None:
+            frame = self._frame(request, template, panel)
+            with self._lock:
+                self._kept[key] = (detail, frame)
+                while len(self._kept) > self.SIZE:
+                    self._kept.popitem(last=False)
+        parts = list(frame.parts)
+        for amendment_id in frame.involving(viewer, panel._speaks_as):
+            index, amendment = frame.articles[amendment_id]
+            parts[index] = _shared_proposals.html(panel, amendment)
+        for index, name in frame.own:
+            parts[index] = self._own_part(name, viewer)
+        return "".join(parts)
+
+    def _frame(self, request: Request, template: str, panel: ProvisionPanel) -> _Frame:
+        framing = replace(panel, framing=True)
+        context = {**framing.context(), "request": _FrameRequest(request)}
+        pieces = env.get_template(template).render(context).split(_HOLE)
+        amendments = {a.id: a for a in panel.detail.amendments}
+        neutral = replace(panel, viewer=replace(panel.viewer, delegation=None, groups=()))
+        articles: dict[int, tuple[int, AmendmentView]] = {}
+        own: list[tuple[int, str]] = []
+        for index in range(1, len(pieces), 2):
+            name = pieces[index]
+            if name.startswith("proposal:"):
+                amendment = amendments[int(name.removeprefix("proposal:"))]
+                articles[amendment.id] = (index, amendment)
+                pieces[index] = _shared_proposals.html(neutral, amendment)
+            else:
+                own.append((index, name))
+        by_speaker: dict[str, set[int]] = defaultdict(set)
+        by_position: dict[str, set[int]] = defaultdict(set)
+        for a in panel.detail.amendments:
+            for code in a.proponent_codes:
+                by_speaker[code].add(a.id)
+            for short in (*a.supporters, *a.opponents):
+                by_position[short].add(a.id)
+        return _Frame(
+            parts=tuple(pieces),
+            articles=articles,
+            own=tuple(own),
+            by_speaker={k: frozenset(v) for k, v in by_speaker.items()},
+            by_position={k: frozenset(v) for k, v in by_position.items()},
+        )
+
+    def _own_part(self, name: str, viewer: Viewer) -> str:
+        """Who a propose form speaks for: the same for every panel a delegate opens."""
+        delegation = viewer.delegation.id if viewer.delegation else None
+        key = (name, delegation, viewer.name, tuple(g.code for g in viewer.groups))
+        with self._lock:
+            kept = self._own.get(key)
+        if kept is not None:
+            return kept
+        if name == "speaking-as":
+            html = env.get_template("proposals/_speaking_as.html").render(viewer=viewer)
+        else:
+            fid = name.removeprefix("on-behalf:")
+            html = env.get_template("proposals/_on_behalf.html").render(
+                viewer=viewer, fid=fid, form={"on_behalf_of": ""}
+            )
+        with self._lock:
+            self._own[key] = html
+            while len(self._own) > self.SIZE:
+                self._own.popitem(last=False)
+        return html
+
+
+_shared_panels = _SharedPanels()
+
 
 def base_seal(request: Request, provision_id: int, words: str) -> str:
     """A MAC of the words a wording form was written on, for the live preview to trust them
@@ -170,7 +321,37 @@ def _base_seal(context: Context, provision_id: int, words: str) -> str:
     return base_seal(context["request"], provision_id, words)
 
 
-env.globals.update(line_of=line_of, proposal_words=proposal_words, base_seal=_base_seal)
+class _KeptText:
+    """The whole text's lines (`text/_provisions.html` without an open panel), rendered once
+    for each state of the document: its kept view (`answers.document_view`) is the same object
+    until something in the document changes, and holds everything the lines show."""
+
+    SIZE = 8
+
+    def __init__(self) -> None:
+        self._kept: list[tuple[DocumentView, Markup]] = []
+        self._lock = threading.Lock()
+
+    def html(self, document: DocumentView) -> Markup:
+        with self._lock:
+            for view, html in self._kept:
+                if view is document:
+                    return html
+        html = Markup(
+            env.get_template("text/_provisions.html").render(document=document, open_panel=None)
+        )
+        with self._lock:
+            self._kept = [(document, html), *self._kept[: self.SIZE - 1]]
+        return html
+
+
+provisions_html = _KeptText().html
+env.globals.update(
+    line_of=line_of,
+    proposal_words=proposal_words,
+    base_seal=_base_seal,
+    provisions_html=provisions_html,
+)
 
 
 def _truncate(text: str, length: int = 60) -> str:
@@ -218,9 +399,7 @@ def document_page(database: Database, viewer: Viewer, document_id: int) -> Docum
         document=document,
         negotiation=negotiation,
         viewer=viewer.within(negotiation),
-        revisions=tuple(
-            revisions.list_revisions(database, viewer=viewer.actor, document_id=document_id)
-        ),
+        revisions=revision_list(database, viewer.actor, document_id),
         process=process_state(database, document_id),
     )
 
@@ -265,6 +444,9 @@ class ProvisionPanel:
     #: The move form's list of provisions is loaded when that form is opened (the panel
     #: fragment), not sent with every panel.
     lazy_moves: bool = False
+    #: Rendering the frame shared by every delegate (`_SharedPanels`): the parts that are the
+    #: viewer's own come out as holes.
+    framing: bool = False
 
     @property
     def provision(self) -> ProvisionView:
@@ -392,7 +574,13 @@ class ProvisionPanel:
 
     def proposal_html(self, amendment: AmendmentView) -> Markup:
         """The proposal's article, as this viewer sees it (rendered once, shared)."""
+        if self.framing:
+            return self.hole(f"proposal:{amendment.id}")
         return _shared_proposals.html(self, amendment)
+
+    def hole(self, name: str) -> Markup:
+        """Where a part of the viewer's own goes in a shared frame (`_SharedPanels`)."""
+        return Markup(f"{_HOLE}{name}{_HOLE}")
 
     def context(self) -> dict[str, object]:
         return {
@@ -481,9 +669,19 @@ def deferred_panel(
     )
 
 
+def render_panel(
+    request: Request, template: str, panel: ProvisionPanel, *, status_code: int = 200
+) -> Response:
+    """A panel, or its live state: a delegate's from the shared frame, others' rendered."""
+    if _SharedPanels.shares(panel):
+        html = _shared_panels.html(request, template, panel)
+        return html_response(request, html, status_code=status_code)
+    return render(request, template, panel.context(), status_code=status_code)
+
+
 def render_state(request: Request, panel: ProvisionPanel, *, status_code: int = 200) -> Response:
     """The live part of a panel: what every one-click action answers with."""
-    return render(request, "text/_state.html", panel.context(), status_code=status_code)
+    return render_panel(request, "text/_state.html", panel, status_code=status_code)
 
 
 def act(
@@ -593,7 +791,7 @@ def provision_panel_fragment(
     provision_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
 ) -> Response:
     panel = provision_panel(request, database, viewer, provision_id, lazy_moves=True)
-    return render(request, "text/_panel.html", panel.context())
+    return render_panel(request, "text/_panel.html", panel)
 
 
 @router.get("/provisions/{provision_id}/move-targets")

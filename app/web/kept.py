@@ -1,0 +1,329 @@
+"""Answers kept until something they show changes: one `ViewCache` per database and process.
+
+Pages and the JSON API read the same few answers again and again (every open page re-fetches
+its fragments when the live stream names them; 200 delegations read the same paragraphs). The
+event log says when, and where, anything changed (`app.services.events`): an answer is kept
+until an event touches what it shows — one paragraph, a whole document, or who is signed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as AsgiScope
+
+from app.db.session import Database
+from app.domain.errors import NotFound
+from app.domain.roles import Actor
+from app.services import events
+from app.services.permissions import can_read
+from app.services.text import document_visibility
+
+T = TypeVar("T")
+
+#: What an answer depends on: (document id, provision id) — one paragraph's answers;
+#: (document id, None) — anything in that document; ACCOUNTS — who is signed in (sessions,
+#: tokens, users); None — anything at all.
+Scope = tuple[int, int | None] | str | None
+ACCOUNTS = "accounts"
+
+
+@dataclass
+class _Entry:
+    stamp: tuple[int, int]
+    scope: Scope = None
+    scoped: Callable[[Any], Scope] | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+
+
+class _Touches:
+    """Which parts of the negotiation changed, and at which event: read from the event log since
+    the last stamp seen, so that a change to one paragraph leaves the others' answers kept.
+
+    Each event names its document and, when it concerns one paragraph, the provision (the live
+    stream relies on the same: `events_for`). An event that changes the order or the labels
+    (`events.STRUCTURAL_KINDS`), or names no paragraph, touches its whole document; an account
+    event (`events.ACCOUNT_KINDS`), who is signed in; any other without a document, everything.
+    An event committed late (an id below one already seen: what it changed is not
+    known) drops every kept answer."""
+
+    def __init__(self) -> None:
+        self.seen: tuple[int, int] | None = None
+        self.everything = 0  # changes to anything at all (events without a document)
+        self.accounts = 0  # sign-outs, tokens, users: they change no page, only who asks
+        self.document: dict[int, int] = {}  # whole-document changes
+        self.anything_in: dict[int, int] = {}  # any change in the document
+        self.provision: dict[tuple[int, int], int] = {}
+
+    def advance(self, db: Any, stamp: tuple[int, int]) -> bool:
+        """Take in the events up to `stamp`; False if what changed cannot be known (the
+        first stamp seen, or an event committed late): then nothing kept can be trusted."""
+        if self.seen is not None and (stamp == self.seen or stamp[0] < self.seen[0]):
+            return True  # nothing new, or a reader whose snapshot is older than one seen
+        known = self.seen is not None and events.complete_up_to(db, self.seen)
+        if known:
+            assert self.seen is not None
+            for row in events.since(db, self.seen[0]):
+                self._touch(
+                    row.id, row.kind, row.document_id, row.subject, row.subject_id, row.data
+                )
+        self.seen = stamp
+        return known
+
+    def _touch(
+        self,
+        event_id: int,
+        kind: str,
+        document_id: int | None,
+        subject: str,
+        subject_id: int | None,
+        data: dict[str, Any] | None,
+    ) -> None:
+        if kind in events.ACCOUNT_KINDS:
+            self.accounts = max(self.accounts, event_id)
+            return
+        if document_id is None:
+            self.everything = max(self.everything, event_id)
+            return
+        _raise(self.anything_in, document_id, event_id)
+        provision_id = (data or {}).get("provision_id")
+        if provision_id is None and subject == "provision":
+            provision_id = subject_id
+        if provision_id is None or kind in events.STRUCTURAL_KINDS:
+            _raise(self.document, document_id, event_id)
+        else:
+            _raise(self.provision, (document_id, int(provision_id)), event_id)
+
+    def unchanged(self, entry: _Entry, stamp: tuple[int, int]) -> bool:
+        """May `entry`, computed at its stamp, be served at `stamp`?"""
+        if entry.stamp == stamp:
+            return True
+        scope = entry.scope
+        if scope is None or not entry.done.is_set():
+            return False
+        since = entry.stamp[0]
+        if self.everything > since:
+            return False
+        if scope == ACCOUNTS:
+            return self.accounts <= since
+        assert not isinstance(scope, str)
+        document_id, provision_id = scope
+        if not self.document_unchanged(document_id, since):
+            return False
+        if provision_id is None:
+            return self.anything_in.get(document_id, 0) <= since
+        return self.provision.get((document_id, provision_id), 0) <= since
+
+    def document_unchanged(self, document_id: int, since: int) -> bool:
+        """Is the document as a whole (its title, visibility, structure) as at event `since`?"""
+        return self.everything <= since and self.document.get(document_id, 0) <= since
+
+
+def _raise(touched: dict[Any, int], key: Any, event_id: int) -> None:
+    touched[key] = max(touched.get(key, 0), event_id)
+
+
+class ViewCache:
+    """What the services answered, kept until something it shows changes; one per `Database`.
+
+    Every use case that changes something records an event in the same transaction (the event
+    log, `app.services.events`), so the log's position is a stamp of the whole database: an
+    answer computed after reading stamp S is at least as fresh as S. A request reads the stamp
+    after it arrived; when it moved since an answer was kept, the events in between say what
+    changed (`_Touches`): an answer about one paragraph (its `scope`) is still served if none of
+    them touched that paragraph or the whole document — as fresh as one computed for it, on any
+    worker, whoever made the change (another worker, another process, the command line).
+    Requests that arrive together after a change (every open page re-fetching the same fragment,
+    on hearing the same live event) wait for the first one's computation instead of repeating it.
+
+    Answers are shared between viewers: each request checks that its viewer may read the
+    answer's document (`document_of`), as the service would have, on the document's visibility
+    as of the stamp. A kept answer thus costs one short query (the stamp), without the ORM.
+    """
+
+    SIZE = 4096
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._entries: dict[tuple[object, ...], _Entry] = {}
+        self._constants: dict[tuple[object, ...], Any] = {}
+        self._visibility: dict[int, tuple[int, str]] = {}  # document id: (event id, visibility)
+        self._lock = threading.Lock()
+        self._touches = _Touches()
+        self._advancing = threading.Lock()
+        self.hits = self.misses = 0
+
+    def clear(self) -> None:
+        """Forget every kept answer (the benchmark's "cold")."""
+        with self._lock:
+            self._entries.clear()
+            self._visibility.clear()
+
+    def constant(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """An answer that no change alters (e.g. which delegations facilitate a negotiation):
+        computed once per process."""
+        with self._lock:
+            if key in self._constants:
+                return self._constants[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            self._constants[key] = value
+        return value
+
+    def _stamp(self, reader: _Reader) -> tuple[int, int]:
+        """Where the event log stands, read once per request (unless the request wrote)."""
+        memo = _request_stamps.get()
+        commits = self.database.commits
+        if memo is not None and (seen := memo.get(self)) is not None and seen[0] == commits:
+            return seen[1]
+        db = reader.connection()
+        stamp = events.stamp(db)
+        with self._advancing:
+            if not self._touches.advance(db, stamp):
+                self.clear()
+        if memo is not None:
+            memo[self] = (commits, stamp)
+        return stamp
+
+    def _require_readable(
+        self, reader: _Reader, stamp: tuple[int, int], document_id: int, viewer: Actor
+    ) -> None:
+        """The services' rule (`permissions.can_read`: otherwise the document does not exist),
+        on the document's visibility, kept until an event touches the whole document."""
+        with self._lock:
+            kept = self._visibility.get(document_id)
+        if kept is None or not self._touches.document_unchanged(document_id, kept[0]):
+            visibility = document_visibility(reader.connection(), document_id)
+            if visibility is None:
+                raise NotFound(f"There is no document {document_id}.")
+            kept = (stamp[0], visibility)
+            with self._lock:
+                self._visibility[document_id] = kept
+        if not can_read(viewer, kept[1]):
+            raise NotFound(f"There is no document {document_id}.")
+
+    def get(
+        self,
+        key: tuple[object, ...],
+        compute: Callable[[], T],
+        *,
+        viewer: Actor | None = None,
+        document_of: Callable[[T], int] | None = None,
+        scope: Scope | Callable[[T], Scope] = None,
+    ) -> T:
+        """The kept answer for `key`, or `compute()`'s. `scope`: what it depends on (a value,
+        or a function of the answer); None for anything at all. With `document_of`, a kept
+        answer is given only to a `viewer` who may read that document (as `compute` would
+        have refused them)."""
+        with _Reader(self.database) as reader:
+            stamp = self._stamp(reader)
+            with self._lock:
+                entry = self._entries.get(key)
+                kept = entry is not None and self._touches.unchanged(entry, stamp)
+                if kept:
+                    assert entry is not None
+                    self.hits += 1
+                else:
+                    self.misses += 1
+                    entry = self._entries[key] = _Entry(
+                        stamp,
+                        scope=None if callable(scope) else scope,
+                        scoped=scope if callable(scope) else None,
+                    )
+                    while len(self._entries) > self.SIZE:
+                        del self._entries[next(iter(self._entries))]
+            if kept and entry.done.is_set() and entry.error is None:
+                if document_of is not None:
+                    assert viewer is not None, "a kept answer for whom?"
+                    self._require_readable(reader, stamp, document_of(entry.value), viewer)
+                return entry.value  # type: ignore[no-any-return]
+        if not kept:
+            try:
+                entry.value = compute()
+                if entry.scoped is not None:
+                    entry.scope = entry.scoped(entry.value)
+            except BaseException as exc:
+                entry.error = exc
+                with self._lock:
+                    if self._entries.get(key) is entry:
+                        del self._entries[key]
+                raise
+            finally:
+                entry.done.set()
+            return entry.value  # type: ignore[no-any-return]
+        entry.done.wait()  # the same answer, being computed for an earlier request
+        if entry.error is not None:
+            return compute()  # it failed for that request's viewer: ask for this one's
+        if document_of is not None:
+            assert viewer is not None, "a kept answer for whom?"
+            with _Reader(self.database) as reader:
+                self._require_readable(reader, stamp, document_of(entry.value), viewer)
+        return entry.value  # type: ignore[no-any-return]
+
+
+class _Reader(contextlib.AbstractContextManager["_Reader"]):
+    """A connection opened only if something must be read: a kept answer whose stamp this
+    request has read already, for a document whose visibility is kept, needs none."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._opened: contextlib.ExitStack | None = None
+        self._connection: Connection | None = None
+
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._opened = contextlib.ExitStack()
+            self._connection = self._opened.enter_context(self.database.peek())
+        return self._connection
+
+    def __exit__(self, *exc: object) -> None:
+        if self._opened is not None:
+            self._opened.close()
+
+
+#: The stamps read by the current request, per cache: several answers on one page share one
+#: read of the event log (`RequestStamps` gives each request its own).
+_request_stamps: ContextVar[dict[ViewCache, tuple[int, tuple[int, int]]] | None] = ContextVar(
+    "rolltext_request_stamps", default=None
+)
+
+
+class RequestStamps:
+    """ASGI middleware: each HTTP request reads the event log's stamp at most once per cache
+    (FastAPI runs a request's dependencies and endpoint in threads that share this dict)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _request_stamps.set({})
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _request_stamps.reset(token)
+
+
+_caches: weakref.WeakKeyDictionary[Database, ViewCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def views_of(database: Database) -> ViewCache:
+    """The process's `ViewCache` of a database."""
+    with _caches_lock:
+        cache = _caches.get(database)
+        if cache is None:
+            cache = _caches[database] = ViewCache(database)
+        return cache
