@@ -25,10 +25,17 @@ class Settings(BaseSettings):
     json_logs: bool = True
     #: How often the server settles silence procedures whose deadline has passed.
     settle_interval_seconds: float = 10.0
+    #: Compute the kept answers (every provision's panel and API reads) at start-up, in the
+    #: background: None means in production only.
+    warm_start: bool | None = None
     #: Largest request body accepted, in bytes (app/web/body_limit.py): JSON and forms…
     max_body_bytes: int = 2_000_000
     #: …and file uploads (multipart): a 20 MB Word file and its form fields.
     max_upload_bytes: int = 21_000_000
+
+    @property
+    def warms(self) -> bool:
+        return self.warm_start if self.warm_start is not None else self.environment == "production"
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     def ready() -> dict[str, str]:
         app.state.database.ping()
-        return {"status": "ok", "database": "ok"}
+        warmed = getattr(app.state, "warm", None)
+        kept = "warming" if warmed is not None and not warmed.is_set() else "ready"
+        return {"status": "ok", "database": "ok", "kept_answers": kept}
 
     return app

@@ -17,11 +17,18 @@ from pydantic import TypeAdapter
 from starlette.responses import Response
 
 from app.db.session import Database
+from app.domain.amendments import AmendmentState
 from app.domain.errors import NotAuthenticated
 from app.domain.roles import Actor
-from app.services import accounts, documents, revisions
+from app.services import accounts, amendments, documents, revisions
 from app.services.permissions import can_read
-from app.services.views import DocumentView, NegotiationView, ProvisionDetail, RevisionView
+from app.services.views import (
+    AmendmentView,
+    DocumentView,
+    NegotiationView,
+    ProvisionDetail,
+    RevisionView,
+)
 from app.web.kept import ACCOUNTS, Scope, views_of
 
 _VISIBILITIES = ("restricted", "public")
@@ -88,6 +95,64 @@ def revision_list(database: Database, actor: Actor, document_id: int) -> tuple[R
 def _paragraph(detail: ProvisionDetail) -> Scope:
     """A provision's view changes with its own events, and with the document's structure."""
     return (detail.provision.document_id, detail.provision.id)
+
+
+def document_json(database: Database, actor: Actor, document_id: int) -> Response:
+    """`GET /api/v1/documents/{id}`: the kept document view, serialised once per change."""
+    return json_answer(
+        database,
+        ("document", document_id),
+        DocumentView,
+        lambda: document_view(database, actor, document_id),
+        lambda _: document_id,
+        actor,
+    )
+
+
+def provision_json(database: Database, actor: Actor, provision_id: int) -> Response:
+    """`GET /api/v1/provisions/{id}`: the same kept answer as the provision's panel."""
+    return json_answer(
+        database,
+        ("provision", provision_id),
+        ProvisionDetail,
+        lambda: provision_detail(database, actor, provision_id),
+        lambda detail: detail.provision.document_id,
+        actor,
+        lambda detail: detail.provision.id,
+    )
+
+
+def amendment_list(
+    database: Database,
+    actor: Actor,
+    document_id: int,
+    *,
+    provision_id: int | None = None,
+    delegation: str | None = None,
+    state: AmendmentState | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Response:
+    """`GET /api/v1/documents/{id}/amendments`: a list about one provision is kept while
+    changes touch only other paragraphs."""
+    return json_answer(
+        database,
+        ("amendments", document_id, provision_id, delegation, state, limit, offset),
+        list[AmendmentView],
+        lambda: amendments.list_amendments(
+            database,
+            document_id=document_id,
+            provision_id=provision_id,
+            delegation=delegation,
+            state=state,
+            limit=limit,
+            offset=offset,
+            viewer=actor,
+        ),
+        lambda _: document_id,
+        actor,
+        lambda _: provision_id,
+    )
 
 
 @cache

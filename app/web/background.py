@@ -40,6 +40,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if hasattr(broadcaster, "start"):
         broadcaster.start()  # type: ignore[union-attr]
     task = asyncio.create_task(settle_forever(app.state.database, interval))
+    if app.state.settings.warms:
+        from app.web import warm  # the pages it renders import this module's app
+
+        warm.start(app)
     try:
         yield
     finally:

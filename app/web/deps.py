@@ -31,7 +31,11 @@ def sign_out(request: Request, database: Database) -> None:
     request.session.clear()
 
 
-def get_database(request: Request) -> Database:
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its
+# threadpool, a thread switch per dependency per request.
+
+
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
@@ -59,7 +63,7 @@ def optional_actor(request: Request, database: DatabaseDep) -> Actor | None:
         raise
 
 
-def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise NotAuthenticated("Sign in, or send a personal API token, to use Rolltext.")
     return actor

@@ -275,7 +275,11 @@ def test_openapi_page(client: TestClient) -> None:
 
 def test_health_says_whether_the_database_answers(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/health/ready").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/health/ready").json() == {
+        "status": "ok",
+        "database": "ok",
+        "kept_answers": "ready",
+    }
     # the same app against a PostgreSQL port nobody listens on: alive, not ready
     away = Settings(
         database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere",

@@ -19,6 +19,8 @@ from app.web.templating import SHARED_FORM_TOKEN
 from tests.conftest import World
 from tests.integration.test_api import sign_in
 
+HTMX_HEADER = {"HX-Request": "true"}
+
 
 def _tree(world: World):  # type: ignore[no-untyped-def]
     with world.database.read() as db:
@@ -359,3 +361,30 @@ def test_a_shared_panel_frame_gives_each_delegate_their_own_panel(
             if who == "egypt":
                 assert "on behalf of G77" in seen
     assert len(text_pages._shared_panels._kept) >= 2  # the frames were shared, not bypassed
+
+
+def test_a_production_server_computes_its_answers_at_start(world: World) -> None:
+    from app.web.answers import document_view, provision_detail
+    from app.web.kept import views_of
+    from app.web.pages import text as text_pages
+
+    app = create_app(
+        Settings(secret_key="test-secret", database_url=world.database.url, warm_start=True),
+        database=world.database,
+    )
+    with TestClient(app) as client:
+        assert app.state.warm.wait(60)
+        assert client.get("/health/ready").json()["kept_answers"] == "ready"
+        cache = views_of(world.database)
+        before = cache.misses
+        document = document_view(world.database, world.usa, world.document.id)
+        for p in document.provisions:  # every provision's answer is there already
+            assert provision_detail(world.database, world.norway, p.id).provision.id == p.id
+        assert cache.misses == before
+        frames = len(text_pages._shared_panels._kept)
+        assert frames >= len(document.provisions)
+        sign_in(client, "usa")
+        panel = client.get(f"/provisions/{world.provision('OP1')}/panel", headers=HTMX_HEADER)
+        assert panel.status_code == 200 and "Propose" in panel.text
+        assert len(text_pages._shared_panels._kept) == frames  # served from a warmed frame
+        assert cache.misses == before + 1  # only the session's actor was read

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.domain.amendments import AmendmentState
 from app.services import amendments, decisions
 from app.services.views import AmendmentView
-from app.web.answers import json_answer
+from app.web import answers
 from app.web.api.schemas import DecisionBody, NewProposal, Redraft, Stance
 from app.web.api.types import Id, Limit, Offset
 from app.web.deps import ActorDep, DatabaseDep
@@ -27,23 +27,15 @@ def list_amendments(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    return json_answer(
+    return answers.amendment_list(
         database,
-        ("amendments", document_id, provision_id, delegation, state, limit, offset),
-        list[AmendmentView],
-        lambda: amendments.list_amendments(
-            database,
-            document_id=document_id,
-            provision_id=provision_id,
-            delegation=delegation,
-            state=state,
-            limit=limit,
-            offset=offset,
-            viewer=actor,
-        ),
-        lambda _: document_id,
         actor,
-        lambda _: provision_id,  # one paragraph's proposals, or (None) the document's
+        document_id,
+        provision_id=provision_id,
+        delegation=delegation,
+        state=state,
+        limit=limit,
+        offset=offset,
     )
 
 

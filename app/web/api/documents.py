@@ -13,7 +13,7 @@ from app.services.views import (
     ProvisionView,
     RevisionView,
 )
-from app.web.answers import json_answer
+from app.web import answers
 from app.web.api.schemas import CfText, NewRevision, ResolveBrackets, StatusBody, VisibilityBody
 from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
@@ -27,14 +27,7 @@ router = APIRouter(tags=["text"])
     response_model=DocumentView,
 )
 def get_document(document_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
-    return json_answer(
-        database,
-        ("document", document_id),
-        DocumentView,
-        lambda: documents.get_document(database, document_id=document_id, viewer=actor),
-        lambda _: document_id,
-        actor,
-    )
+    return answers.document_json(database, actor, document_id)
 
 
 @router.post(
@@ -55,15 +48,7 @@ def set_visibility(
     response_model=ProvisionDetail,
 )
 def get_provision(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
-    return json_answer(
-        database,
-        ("provision", provision_id),
-        ProvisionDetail,
-        lambda: documents.get_provision(database, provision_id=provision_id, viewer=actor),
-        lambda detail: detail.provision.document_id,
-        actor,
-        lambda detail: detail.provision.id,
-    )
+    return answers.provision_json(database, actor, provision_id)
 
 
 @router.post("/provisions/{provision_id}/cf-text", summary="Co-facilitators' own wording")

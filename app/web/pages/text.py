@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -667,6 +667,19 @@ def deferred_panel(
         view="queue" if view == "queue" else "panel",
         deferred=True,
     )
+
+
+def prepare_panel(app: FastAPI, database: Database, delegate: Viewer, provision_id: int) -> None:
+    """Compute a provision's shared panel frame ahead of the first delegate who opens it
+    (`app.web.warm`)."""
+    panel = ProvisionPanel(
+        detail=provision_detail(database, delegate.actor, provision_id),
+        viewer=delegate,
+        database=database,
+        lazy_moves=True,
+    )
+    request = Request({"type": "http", "app": app, "headers": [], "query_string": b""})
+    _shared_panels.html(request, "text/_panel.html", panel)
 
 
 def render_panel(

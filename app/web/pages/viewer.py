@@ -118,13 +118,15 @@ class Viewer:
         return Viewer(self.actor, self.delegation, self.groups, cofac, self.directory)
 
 
-def page_actor(request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def page_actor(
+    request: Request, actor: Annotated[Actor | None, Depends(optional_actor)]
+) -> Actor:
     if actor is None:
         raise SignInRequired
     return actor
 
 
-def page_viewer(request: Request, actor: Annotated[Actor, Depends(page_actor)]) -> Viewer:
+async def page_viewer(request: Request, actor: Annotated[Actor, Depends(page_actor)]) -> Viewer:
     known = Directory.of(request.app)
     delegation = known.delegations.get(actor.delegation_id) if actor.delegation_id else None
     groups = tuple(known.groups[g] for g in sorted(actor.group_ids) if g in known.groups)
