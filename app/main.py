@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
@@ -80,8 +81,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     pages.install(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> dict[str, str | int]:
+        # which worker answered: a load balancer's (or a benchmark's) view of the spread
+        return {"status": "ok", "process": os.getpid()}
 
     @app.get(
         "/health/ready",

@@ -498,6 +498,33 @@ class RawHTTP:
         self.host_header = f"Host: {host}:{port}\r\n".encode()
         self.free: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.retries = 0  # requests sent again on a fresh connection (see request)
+        self.spread_over: dict[int, int] = {}  # server process: connections (see spread)
+
+    async def spread(self, connections: int, workers: int, headers: dict[str, str]) -> None:
+        """Open `connections` kept-alive connections, as many to each server worker.
+
+        Workers share one listening socket and the kernel hands each new connection to
+        whichever accepts first: a worker woken first may take all of a burst, leaving the
+        other idle for the whole phase (seen: a two-worker ceiling at one worker's rate). Each
+        connection asks `GET /health`, which names the worker's process, and is kept only if
+        that worker has fewer than its share."""
+        share = -(-connections // workers)
+        kept: dict[int, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+        while self.free:
+            conn = self.free.pop()
+            conn[1].close()
+        for _ in range(50 * connections):
+            if sum(len(c) for c in kept.values()) >= connections:
+                break
+            conn = await asyncio.open_connection(self.host, self.port)
+            reply, keep = await self._exchange(conn, "GET", "/health", headers, None)
+            process = json.loads(reply.body).get("process", 0)
+            if keep and len(kept.setdefault(process, [])) < share:
+                kept[process].append(conn)
+            else:
+                conn[1].close()
+        self.free = [conn for conns in kept.values() for conn in conns]
+        self.spread_over = {process: len(conns) for process, conns in kept.items()}
 
     async def request(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
@@ -867,6 +894,8 @@ async def run_phase(
     server: Server,
     profiler: Profiler | None = None,
 ) -> dict[str, Any]:
+    if isinstance(load.client, RawHTTP):  # every worker gets its share of the connections
+        await load.client.spread(load.concurrency, server.workers, {})
     load.tally = Tally()
     monitor.phase = name
     server_before, pg_before = cpu_ticks(monitor.pids), postgres_ticks()
@@ -894,6 +923,7 @@ async def run_phase(
         **summary(everything, elapsed),
         "errors": sum(tally.errors.values()),
         "expected_409": sum(tally.expected.values()),
+        "connections_per_worker": sorted(getattr(load.client, "spread_over", {}).values()),
         "by_kind": {
             kind: {
                 **summary(samples, elapsed),

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.errors import Conflict
 
 Listener = Callable[[list[dict[str, Any]]], None]
+T = TypeVar("T")
 
 CONFLICT_MESSAGE = (
     "Someone else changed this at the same moment; nothing of yours was saved. "
@@ -34,7 +35,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _prepare_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, **{"pool_pre_ping": True, **kwargs})
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -71,6 +72,19 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        # `peek` checks its connections out without a ping (a round trip before every short
+        # read); a connection that died with the server fails its first statement, which
+        # `peek` then runs again on a fresh one.
+        self._peek_pool = (
+            self.engine
+            if url.startswith("sqlite")
+            else make_engine(url, pool_pre_ping=False, **engine_kwargs)
+        )
+        self._peek_engine = (
+            self._peek_pool
+            if url.startswith("sqlite")
+            else self._peek_pool.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.listeners: list[Listener] = []
         #: Writes committed through this object: a value read before a write is not reused after.
         self.commits = 0
@@ -95,9 +109,22 @@ class Database:
     @contextmanager
     def peek(self) -> Iterator[Connection]:
         """A read without the ORM: for the few statements every request runs (the event log's
-        stamp), where building a Session would cost more than the query."""
-        with self._read_engine.connect() as connection:
+        stamp), where building a Session would cost more than the query. Its first statement
+        should go through `first_read`."""
+        with self._peek_engine.connect() as connection:
             yield connection
+
+    def first_read(self, connection: Connection, read: Callable[[Connection], T]) -> T:
+        """`read(connection)`, run once more if the connection turned out dead (the database
+        restarted since it was last used): SQLAlchemy then discards the pool's old connections
+        and gives this one a fresh one."""
+        try:
+            return read(connection)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            connection.rollback()
+            return read(connection)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -128,3 +155,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._peek_pool is not self.engine:
+            self._peek_pool.dispose()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -165,26 +165,28 @@ def propose_in(
     )
     db.add(amendment)
     db.flush()
-    wording = AmendmentWording(
-        amendment_id=amendment.id,
-        seq=1,
-        base_version_id=version.id,
-        text=proposed,
-        diff=diff,
-        reason="proposed",
-    )
-    db.add(wording)
-    db.flush()
-    amendment.current_wording_id = wording.id
+    wording_id = db.execute(  # a plain INSERT: the unit of work would flush the session again
+        insert(AmendmentWording)
+        .values(
+            amendment_id=amendment.id,
+            seq=1,
+            base_version_id=version.id,
+            text=proposed,
+            diff=diff,
+            reason="proposed",
+        )
+        .returning(AmendmentWording.id)
+    ).scalar_one()
+    amendment.current_wording_id = wording_id
+    speaker = _Speaker(actor.delegation_id, amendment.group_id)
     db.add(
         Proponent(
             amendment_id=amendment.id,
-            delegation_id=actor.delegation_id,
-            group_id=amendment.group_id,
+            delegation_id=speaker.delegation_id,
+            group_id=speaker.group_id,
             user_id=actor.user_id,
         )
     )
-    db.flush()
     events.record(
         db,
         kind="amendment.proposed",
@@ -193,11 +195,21 @@ def propose_in(
         subject_id=amendment.id,
         negotiation_id=tree.document.negotiation_id,
         document_id=tree.document.id,
-        after_id=wording.id,
+        after_id=wording_id,
         provision_id=provision.id,
         amendment_id=amendment.id,
     )
-    return amendment_views(db, [amendment], tree=tree, directory=directory)[0]
+    # Everything the new proposal's view shows is known here: no need to read it back.
+    return _view(
+        amendment,
+        wording=_Wording(proposed, diff, version.number, version.text),
+        proponents=(speaker,),
+        supporters=(),
+        opponents=(),
+        wordings=(),
+        tree=tree,
+        directory=directory,
+    )
 
 
 def revise(
@@ -511,52 +523,88 @@ def amendment_views(
                 )
             ).all()
         )
-    views = []
-    for a in amendments:
-        wording = wordings[a.current_wording_id] if a.current_wording_id else None
-        props = proponents.get(a.id, [])
-        views.append(
-            AmendmentView(
-                id=a.id,
-                reference=f"A-{a.id}",
-                document_id=a.document_id,
-                provision_id=a.provision_id,
-                provision_label=tree.labels.get(a.provision_id, ""),
-                kind=a.kind,
-                state=a.state,
-                proponents=tuple(directory.speaker(p.delegation_id, p.group_id) for p in props),
-                proponent_codes=tuple(
-                    directory.speaker_code(p.delegation_id, p.group_id) for p in props
-                ),
-                supporters=tuple(supporters.get(a.id, ())),
-                opponents=tuple(opponents.get(a.id, ())),
-                justification=a.justification,
-                base_version=wording.base_number if wording else None,
-                base_text=wording.base_text if wording else None,
-                proposed_text=wording.text if wording else None,
-                diff=decode_diff(wording.diff) if wording else (),
-                needs_redraft=a.needs_redraft,
-                redraft_reason=a.redraft_reason,
-                created_at=a.created_at,
-                decided_at=a.decided_at,
-                decision_reason=a.decision_reason,
-                new_kind=a.new_kind,
-                move_after_label=tree.labels.get(a.move_after_id) if a.move_after_id else None,
-                wordings=tuple(
-                    WordingView(
-                        seq=w.seq,
-                        base_version=version_numbers.get(w.base_version_id)
-                        if w.base_version_id
-                        else None,
-                        text=w.text,
-                        reason=w.reason,
-                        created_at=w.created_at,
-                    )
-                    for w in histories.get(a.id, ())
-                ),
-            )
+    return [
+        _view(
+            a,
+            wording=wordings[a.current_wording_id] if a.current_wording_id else None,
+            proponents=proponents.get(a.id, ()),
+            supporters=supporters.get(a.id, ()),
+            opponents=opponents.get(a.id, ()),
+            wordings=tuple(
+                WordingView(
+                    seq=w.seq,
+                    base_version=version_numbers.get(w.base_version_id)
+                    if w.base_version_id
+                    else None,
+                    text=w.text,
+                    reason=w.reason,
+                    created_at=w.created_at,
+                )
+                for w in histories.get(a.id, ())
+            ),
+            tree=tree,
+            directory=directory,
         )
-    return views
+        for a in amendments
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Wording:
+    """A proposal's current wording as `_view` reads it (a row of `amendment_views`)."""
+
+    text: str | None
+    diff: list[Any]
+    base_number: int | None
+    base_text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Speaker:
+    delegation_id: int
+    group_id: int | None
+
+
+def _view(
+    a: Any,
+    *,
+    wording: Any,
+    proponents: Sequence[Any],
+    supporters: Sequence[str],
+    opponents: Sequence[str],
+    wordings: tuple[WordingView, ...],
+    tree: DocumentTree,
+    directory: Directory,
+) -> AmendmentView:
+    """One proposal's view from its row and what was read about it (or is known already)."""
+    return AmendmentView(
+        id=a.id,
+        reference=f"A-{a.id}",
+        document_id=a.document_id,
+        provision_id=a.provision_id,
+        provision_label=tree.labels.get(a.provision_id, ""),
+        kind=a.kind,
+        state=a.state,
+        proponents=tuple(directory.speaker(p.delegation_id, p.group_id) for p in proponents),
+        proponent_codes=tuple(
+            directory.speaker_code(p.delegation_id, p.group_id) for p in proponents
+        ),
+        supporters=tuple(supporters),
+        opponents=tuple(opponents),
+        justification=a.justification,
+        base_version=wording.base_number if wording else None,
+        base_text=wording.base_text if wording else None,
+        proposed_text=wording.text if wording else None,
+        diff=decode_diff(wording.diff) if wording else (),
+        needs_redraft=a.needs_redraft,
+        redraft_reason=a.redraft_reason,
+        created_at=a.created_at,
+        decided_at=a.decided_at,
+        decision_reason=a.decision_reason,
+        new_kind=a.new_kind,
+        move_after_label=tree.labels.get(a.move_after_id) if a.move_after_id else None,
+        wordings=wordings,
+    )
 
 
 def collisions(views: Sequence[AmendmentView]) -> tuple[Collision, ...]:

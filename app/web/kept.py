@@ -187,7 +187,7 @@ class ViewCache:
         if memo is not None and (seen := memo.get(self)) is not None and seen[0] == commits:
             return seen[1]
         db = reader.connection()
-        stamp = events.stamp(db)
+        stamp = self.database.first_read(db, events.stamp)
         with self._advancing:
             if not self._touches.advance(db, stamp):
                 self.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -274,7 +275,7 @@ def test_openapi_page(client: TestClient) -> None:
 
 
 def test_health_says_whether_the_database_answers(client: TestClient) -> None:
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json() == {"status": "ok", "process": os.getpid()}
     assert client.get("/health/ready").json() == {
         "status": "ok",
         "database": "ok",

@@ -388,3 +388,28 @@ def test_a_production_server_computes_its_answers_at_start(world: World) -> None
         assert panel.status_code == 200 and "Propose" in panel.text
         assert len(text_pages._shared_panels._kept) == frames  # served from a warmed frame
         assert cache.misses == before + 1  # only the session's actor was read
+
+
+def test_a_kept_answer_survives_its_connection_dying(world: World) -> None:
+    """The stamp's connections are not pinged before use (a round trip per request): one that
+    died with the server (a restart cuts every connection) fails its first statement, and the
+    read runs again on a fresh one."""
+    from sqlalchemy import text
+
+    from app.web.answers import provision_detail
+
+    if world.database.dialect != "postgresql":
+        pytest.skip("only a server's connections die under the app")
+    op1 = world.provision("OP1")
+    first = provision_detail(world.database, world.eu, op1)  # the peek pool holds a connection
+    name = world.database.engine.url.database
+    with world.database.engine.connect() as admin:
+        cut = admin.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        ).scalar()
+    assert cut and cut >= 1
+    assert provision_detail(world.database, world.eu, op1) is first  # read again, still kept

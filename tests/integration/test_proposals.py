@@ -38,6 +38,32 @@ def test_propose_wording_stores_word_diff(world: World) -> None:
     assert "".join(op.text for op in view.diff if op.op != "insert") == OP1
 
 
+@pytest.mark.parametrize(
+    ("kind", "words", "group"),
+    [
+        (AmendmentKind.WORDING, OP1.replace("2018", "2019"), "EU"),
+        (AmendmentKind.INSERT_AFTER, "Also decides to meet again in 2020;", None),
+        (AmendmentKind.DELETE, None, "EU"),
+    ],
+)
+def test_a_new_proposals_view_is_the_one_read_back(
+    world: World, kind: AmendmentKind, words: str | None, group: str | None
+) -> None:
+    """`propose` builds the new proposal's view from what it wrote, without reading it back:
+    it must be exactly what a later read gives."""
+    op1 = world.provision("OP1")
+    made = amendments.propose(
+        world.database, actor=world.eu, provision_id=op1, kind=kind, text=words,
+        on_behalf_of=group, justification="Why not.",
+    )  # fmt: skip
+    read = amendments.list_amendments(
+        world.database, document_id=world.document.id, provision_id=op1
+    )
+    assert [made] == [a for a in read if a.id == made.id]
+    detail = documents.get_provision(world.database, provision_id=op1)
+    assert made in detail.amendments
+
+
 def test_same_wording_twice_joins_as_co_proponent(world: World) -> None:
     text = OP1.replace("in 2018", "in 2018, in New York")
     first = amendments.propose(
