@@ -201,8 +201,10 @@ class _SharedPanels:
     made or took a position on, and who the propose forms speak for — which are filled in for
     each viewer from the shared articles and small kept snippets.
 
-    The frame's key is the kept `ProvisionDetail` itself (the same object until the provision
-    changes), with what else the template reads that is not the delegation's own."""
+    A frame is kept for the kept `ProvisionDetail` it was made from (the same object until the
+    provision changes): one per provision and per what else the template reads that is not the
+    delegation's own, replaced when the provision's state is newer, so that frames of earlier
+    states do not pile up."""
 
     SIZE = 1024
 
@@ -226,7 +228,7 @@ class _SharedPanels:
         detail, viewer = panel.detail, panel.viewer
         key = (
             template,
-            id(detail),
+            detail.provision.id,  # one frame per provision: a newer state replaces it
             panel.lazy_moves,
             panel.on_screen,
             viewer.holds(panel.provision.reservation),
