@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -46,43 +46,75 @@ class _Entry:
     error: BaseException | None = None
 
 
+#: A position in the event log: (newest event id, events among the last STAMP_WINDOW ids), as
+#: `events.stamp` reads it. Stamps read later compare greater (ids and counts only grow).
+Stamp = tuple[int, int]
+_NEVER: Stamp = (0, 0)
+
+
 class _Touches:
-    """Which parts of the negotiation changed, and at which event: read from the event log since
-    the last stamp seen, so that a change to one paragraph leaves the others' answers kept.
+    """Which parts of the negotiation changed, and when: read from the event log since the last
+    stamp seen, so that a change to one paragraph leaves the others' answers kept.
 
     Each event names its document and, when it concerns one paragraph, the provision (the live
     stream relies on the same: `events_for`). An event that changes the order or the labels
     (`events.STRUCTURAL_KINDS`), or names no paragraph, touches its whole document; an account
     event (`events.ACCOUNT_KINDS`), who is signed in; any other without a document, everything.
-    An event committed late (an id below one already seen: what it changed is not
-    known) drops every kept answer."""
+
+    A touch is recorded as the stamp from which on answers include it: for an event read as new,
+    its own id (an answer whose stamp reaches that id was computed after it committed); for an
+    event committed late (an id below one already seen: on PostgreSQL two transactions may
+    commit in the other order than they drew their ids), the stamp at which it was found, since
+    answers kept before that may have been computed without it. The ids of the last
+    STAMP_WINDOW events are remembered to tell which one came late."""
 
     def __init__(self) -> None:
-        self.seen: tuple[int, int] | None = None
-        self.everything = 0  # changes to anything at all (events without a document)
-        self.accounts = 0  # sign-outs, tokens, users: they change no page, only who asks
-        self.document: dict[int, int] = {}  # whole-document changes
-        self.anything_in: dict[int, int] = {}  # any change in the document
-        self.provision: dict[tuple[int, int], int] = {}
+        self.seen: Stamp | None = None
+        self.known: set[int] = set()  # ids of the events seen, among the last STAMP_WINDOW
+        self.everything = _NEVER  # changes to anything at all (events without a document)
+        self.accounts = _NEVER  # sign-outs, tokens, users: they change no page, only who asks
+        self.document: dict[int, Stamp] = {}  # whole-document changes
+        self.anything_in: dict[int, Stamp] = {}  # any change in the document
+        self.provision: dict[tuple[int, int], Stamp] = {}
 
-    def advance(self, db: Any, stamp: tuple[int, int]) -> bool:
-        """Take in the events up to `stamp`; False if what changed cannot be known (the
-        first stamp seen, or an event committed late): then nothing kept can be trusted."""
-        if self.seen is not None and (stamp == self.seen or stamp[0] < self.seen[0]):
+    def advance(self, db: Any, stamp: Stamp) -> bool:
+        """Take in the events up to `stamp`; False if what changed cannot be known (the first
+        stamp seen, or a late event not found consistently): then nothing kept can be trusted."""
+        seen = self.seen
+        if seen is not None and (stamp == seen or stamp[0] < seen[0]):
             return True  # nothing new, or a reader whose snapshot is older than one seen
-        known = self.seen is not None and events.complete_up_to(db, self.seen)
-        if known:
-            assert self.seen is not None
-            for row in events.since(db, self.seen[0]):
-                self._touch(
-                    row.id, row.kind, row.document_id, row.subject, row.subject_id, row.data
-                )
+        if seen is not None and events.complete_up_to(db, seen):
+            rows = events.since(db, seen[0])  # the common case: only newer events
+        else:  # the first stamp, or an event committed late: read the whole window
+            rows = events.since(db, max(stamp[0], seen[0] if seen else 0) - events.STAMP_WINDOW)
+            if _stamp_of(rows, stamp[0]) != stamp:  # more (or fewer) events than the stamp
+                self.seen, self.known = None, set()  # counted: committed meanwhile; next time
+                return False
+            if seen is None:
+                self.known = {row.id for row in rows}
+                self.seen = stamp
+                return False
+        for row in rows:
+            if row.id in self.known:
+                continue
+            self.known.add(row.id)
+            late = row.id <= seen[0]
+            self._touch(
+                stamp if late else (row.id, 0),
+                row.kind,
+                row.document_id,
+                row.subject,
+                row.subject_id,
+                row.data,
+            )
+        newest = max(stamp[0], seen[0])
+        self.known = {i for i in self.known if i > newest - events.STAMP_WINDOW}
         self.seen = stamp
-        return known
+        return True
 
     def _touch(
         self,
-        event_id: int,
+        when: Stamp,
         kind: str,
         document_id: int | None,
         subject: str,
@@ -90,28 +122,28 @@ class _Touches:
         data: dict[str, Any] | None,
     ) -> None:
         if kind in events.ACCOUNT_KINDS:
-            self.accounts = max(self.accounts, event_id)
+            self.accounts = max(self.accounts, when)
             return
         if document_id is None:
-            self.everything = max(self.everything, event_id)
+            self.everything = max(self.everything, when)
             return
-        _raise(self.anything_in, document_id, event_id)
+        _raise(self.anything_in, document_id, when)
         provision_id = (data or {}).get("provision_id")
         if provision_id is None and subject == "provision":
             provision_id = subject_id
         if provision_id is None or kind in events.STRUCTURAL_KINDS:
-            _raise(self.document, document_id, event_id)
+            _raise(self.document, document_id, when)
         else:
-            _raise(self.provision, (document_id, int(provision_id)), event_id)
+            _raise(self.provision, (document_id, int(provision_id)), when)
 
-    def unchanged(self, entry: _Entry, stamp: tuple[int, int]) -> bool:
+    def unchanged(self, entry: _Entry, stamp: Stamp) -> bool:
         """May `entry`, computed at its stamp, be served at `stamp`?"""
         if entry.stamp == stamp:
             return True
         scope = entry.scope
         if scope is None or not entry.done.is_set():
             return False
-        since = entry.stamp[0]
+        since = entry.stamp
         if self.everything > since:
             return False
         if scope == ACCOUNTS:
@@ -121,16 +153,23 @@ class _Touches:
         if not self.document_unchanged(document_id, since):
             return False
         if provision_id is None:
-            return self.anything_in.get(document_id, 0) <= since
-        return self.provision.get((document_id, provision_id), 0) <= since
+            return self.anything_in.get(document_id, _NEVER) <= since
+        return self.provision.get((document_id, provision_id), _NEVER) <= since
 
-    def document_unchanged(self, document_id: int, since: int) -> bool:
-        """Is the document as a whole (its title, visibility, structure) as at event `since`?"""
-        return self.everything <= since and self.document.get(document_id, 0) <= since
+    def document_unchanged(self, document_id: int, since: Stamp) -> bool:
+        """Is the document as a whole (its title, visibility, structure) as at `since`?"""
+        return self.everything <= since and self.document.get(document_id, _NEVER) <= since
 
 
-def _raise(touched: dict[Any, int], key: Any, event_id: int) -> None:
-    touched[key] = max(touched.get(key, 0), event_id)
+def _stamp_of(rows: Sequence[Any], newest: int) -> Stamp:
+    """The stamp that the events `rows` (the last STAMP_WINDOW ids up to `newest` and any
+    after) make: compared with the stamp read, it says whether they are the same events."""
+    top = max((row.id for row in rows), default=0)
+    return (top, sum(1 for row in rows if row.id > top - events.STAMP_WINDOW))
+
+
+def _raise(touched: dict[Any, Stamp], key: Any, when: Stamp) -> None:
+    touched[key] = max(touched.get(key, _NEVER), when)
 
 
 class ViewCache:
@@ -157,7 +196,7 @@ class ViewCache:
         self.database = database
         self._entries: dict[tuple[object, ...], _Entry] = {}
         self._constants: dict[tuple[object, ...], Any] = {}
-        self._visibility: dict[int, tuple[int, str]] = {}  # document id: (event id, visibility)
+        self._visibility: dict[int, tuple[Stamp, str]] = {}  # document: (stamp, visibility)
         self._lock = threading.Lock()
         self._touches = _Touches()
         self._advancing = threading.Lock()
@@ -206,7 +245,7 @@ class ViewCache:
             visibility = document_visibility(reader.connection(), document_id)
             if visibility is None:
                 raise NotFound(f"There is no document {document_id}.")
-            kept = (stamp[0], visibility)
+            kept = (stamp, visibility)
             with self._lock:
                 self._visibility[document_id] = kept
         if not can_read(viewer, kept[1]):

@@ -215,10 +215,13 @@ def test_a_change_to_one_paragraph_keeps_the_others_answers(world: World) -> Non
     assert provision_detail(db, eu, op2) is not first2  # brackets may renumber: all recomputed
 
 
-def test_a_late_commit_drops_every_kept_answer(world: World) -> None:
+def test_an_event_committed_late_makes_stale_what_it_touched(world: World) -> None:
+    """On PostgreSQL two transactions may commit in the other order than they drew their event
+    ids: an answer kept in between was computed without the earlier one. It is found (the
+    stamp counts the last ids) and makes stale what it touched, and only that."""
     from app.web.answers import provision_detail
 
-    op2 = world.provision("OP2")
+    op1, op2 = world.provision("OP1"), world.provision("OP2")
     first = provision_detail(world.database, world.eu, op2)
     with world.database.read() as db:
         newest = db.scalar(select(func.max(Event.id)))
@@ -227,15 +230,28 @@ def test_a_late_commit_drops_every_kept_answer(world: World) -> None:
         db.add(Event(id=newest + 5, kind="amendment.proposed", subject="amendment", data={}))
     second = provision_detail(world.database, world.eu, op2)  # a document-less event: all
     assert second is not first
+    kept1 = provision_detail(world.database, world.eu, op1)
     assert provision_detail(world.database, world.eu, op2) is second
-    with world.database.write() as db:  # an earlier id, committed late: what it did is unknown
+    with world.database.write() as db:  # an earlier id, committed late, about OP1
         db.add(
             Event(
                 id=newest + 2,
                 kind="amendment.proposed",
                 subject="amendment",
                 document_id=world.document.id,
-                data={"provision_id": world.provision("OP1")},
+                data={"provision_id": op1},
+            )
+        )
+    assert provision_detail(world.database, world.eu, op2) is second  # untouched: kept
+    assert provision_detail(world.database, world.eu, op1) is not kept1  # touched late: stale
+    with world.database.write() as db:  # late again, about the whole document
+        db.add(
+            Event(
+                id=newest + 1,
+                kind="revision.issued",
+                subject="revision",
+                document_id=world.document.id,
+                data={},
             )
         )
     assert provision_detail(world.database, world.eu, op2) is not second
@@ -413,3 +429,51 @@ def test_a_kept_answer_survives_its_connection_dying(world: World) -> None:
         ).scalar()
     assert cut and cut >= 1
     assert provision_detail(world.database, world.eu, op1) is first  # read again, still kept
+
+
+def test_kept_answers_are_never_staler_than_the_database_under_concurrent_writes(
+    world: World,
+) -> None:
+    """Writers in parallel (on PostgreSQL their transactions commit in any order) while readers
+    keep answers: once the writers are done, every kept answer equals a fresh computation."""
+    import random
+    import threading
+
+    from app.web.answers import provision_detail
+
+    provisions = [p.id for p in world.document.provisions]
+    delegates = [world.usa, world.norway, world.russia, world.egypt]
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def write(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for n in range(12):
+                pid = rng.choice(provisions)
+                text = documents.get_provision(world.database, provision_id=pid).provision.text
+                amendments.propose(
+                    world.database, actor=delegates[seed], provision_id=pid,
+                    kind=AmendmentKind.WORDING, text=f"{text} ({seed}-{n})",
+                )  # fmt: skip
+        except BaseException as exc:
+            failures.append(exc)
+
+    def read(seed: int) -> None:
+        rng = random.Random(100 + seed)
+        while not done.is_set():
+            provision_detail(world.database, world.eu, rng.choice(provisions))
+
+    writers = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    readers = [threading.Thread(target=read, args=(i,)) for i in range(3)]
+    for t in readers + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    for t in readers:
+        t.join()
+    assert not failures, failures
+    for pid in provisions:
+        fresh = documents.get_provision(world.database, provision_id=pid)
+        assert provision_detail(world.database, world.eu, pid) == fresh, pid
