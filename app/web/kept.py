@@ -86,12 +86,12 @@ class _Touches:
         if seen is not None and events.complete_up_to(db, seen):
             rows = events.since(db, seen[0])  # the common case: only newer events
         else:  # the first stamp, or an event committed late: read the whole window
-            rows = events.since(db, max(stamp[0], seen[0] if seen else 0) - events.STAMP_WINDOW)
-            if _stamp_of(rows, stamp[0]) != stamp:  # more (or fewer) events than the stamp
-                self.seen, self.known = None, set()  # counted: committed meanwhile; next time
+            rows = events.since(db, (seen or stamp)[0] - events.STAMP_WINDOW)
+            if _count_up_to(rows, stamp[0]) != stamp[1]:  # more events than the stamp
+                self.seen, self.known = None, set()  # counted (committed since): unknown
                 return False
-            if seen is None:
-                self.known = {row.id for row in rows}
+            if seen is None:  # those after the stamp are read as new next time
+                self.known = {row.id for row in rows if row.id <= stamp[0]}
                 self.seen = stamp
                 return False
         for row in rows:
@@ -161,11 +161,10 @@ class _Touches:
         return self.everything <= since and self.document.get(document_id, _NEVER) <= since
 
 
-def _stamp_of(rows: Sequence[Any], newest: int) -> Stamp:
-    """The stamp that the events `rows` (the last STAMP_WINDOW ids up to `newest` and any
-    after) make: compared with the stamp read, it says whether they are the same events."""
-    top = max((row.id for row in rows), default=0)
-    return (top, sum(1 for row in rows if row.id > top - events.STAMP_WINDOW))
+def _count_up_to(rows: Sequence[Any], newest: int) -> int:
+    """How many of the events `rows` a stamp read at `newest` counts: equal to its count, they
+    are the events it saw (those after `newest`, committed since, are simply new)."""
+    return sum(1 for row in rows if newest - events.STAMP_WINDOW < row.id <= newest)
 
 
 def _raise(touched: dict[Any, Stamp], key: Any, when: Stamp) -> None:
