@@ -89,11 +89,11 @@ class _Touches:
             rows = events.since(db, (seen or stamp)[0] - events.STAMP_WINDOW)
             if _count_up_to(rows, stamp[0]) != stamp[1]:  # more events than the stamp
                 self.seen, self.known = None, set()  # counted (committed since): unknown
-                return False
+                return self._unknown(stamp)
             if seen is None:  # those after the stamp are read as new next time
                 self.known = {row.id for row in rows if row.id <= stamp[0]}
                 self.seen = stamp
-                return False
+                return self._unknown(stamp)
         for row in rows:
             if row.id in self.known:
                 continue
@@ -111,6 +111,13 @@ class _Touches:
         self.known = {i for i in self.known if i > newest - events.STAMP_WINDOW}
         self.seen = stamp
         return True
+
+    def _unknown(self, stamp: Stamp) -> bool:
+        """What changed before `stamp` cannot be known: whatever was kept, or is being computed
+        (or its document's visibility read) at an earlier stamp is stale, even if stored after
+        the caller dropped everything kept."""
+        self.everything = max(self.everything, stamp)
+        return False
 
     def _touch(
         self,
@@ -241,7 +248,9 @@ class ViewCache:
         with self._lock:
             kept = self._visibility.get(document_id)
         if kept is None or not self._touches.document_unchanged(document_id, kept[0]):
-            visibility = document_visibility(reader.connection(), document_id)
+            visibility = self.database.first_read(
+                reader.connection(), lambda db: document_visibility(db, document_id)
+            )
             if visibility is None:
                 raise NotFound(f"There is no document {document_id}.")
             kept = (stamp, visibility)
