@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -595,9 +596,10 @@ def test_a_resolution_marked_up_in_libreoffice(libreoffice_copies: dict[str, Pat
     report = read(libreoffice_copies["resolution"].read_bytes())
 
     assert (report.identified_by, report.mismatch, report.warnings) == ("properties", None, ())
-    by = {"authors": (LIBREOFFICE_AUTHOR,), "dates": report.changes[0].dates}
-    assert len(report.changes[0].dates) == 1
-    assert report.changes == (
+    # LibreOffice stamps each change with the second it was made: the three may straddle one.
+    assert all(len(change.dates) == 1 for change in report.changes)
+    by = {"authors": (LIBREOFFICE_AUTHOR,), "dates": ()}
+    assert tuple(replace(change, dates=()) for change in report.changes) == (
         deletion("PP2", **by),
         wording(
             "OP2",
