@@ -56,6 +56,17 @@ def _prepare_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def shows_only_committed(session: Session) -> bool:
+    """Has everything this session read been committed, so that others may be given it? True
+    of a reading session, and of a writing one until its first flush (its own changes may yet
+    roll back)."""
+    return not session.info.get("write") or not session.info.get("flushed")
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["flushed"] = True
+
+
 class Database:
     """The application's handle on its database, shared by all requests of a process."""
 
@@ -63,6 +74,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "after_flush", _note_flush)
         # PostgreSQL reads in READ COMMITTED: each statement sees what was committed when it
         # began, inside a transaction or not. Without one, a read saves the BEGIN and the
         # ROLLBACK, two of its few round trips. (SQLite's reads keep their snapshot.)

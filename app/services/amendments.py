@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -107,7 +108,7 @@ def propose_in(
     require(actor, Action.PROPOSE)
     if delegation is not None and delegation != actor.delegation_code:
         raise NotAllowed(f"You cannot make proposals in the name of {delegation}.")
-    provision = _provision(db, provision_id)
+    provision, version = _provision_and_version(db, provision_id)
     tree = read_tree(db, provision.document_id)
     directory = load_directory(db)
     group = find_group(db, on_behalf_of) if on_behalf_of else None
@@ -122,7 +123,6 @@ def propose_in(
     check_proposals_open(db, document_id=provision.document_id, delegation_id=actor.delegation_id)
     if provision.deleted or provision.removed_in_revision_id:
         raise Invalid(f"{tree.describe(provision)} has been deleted.")
-    version = _current_version(db, provision)
     if expected_version is not None and expected_version != version.number:
         raise Conflict(_stale(tree.describe(provision), expected_version, version.number))
     if kind is not AmendmentKind.INSERT_AFTER:
@@ -151,22 +151,25 @@ def propose_in(
     if existing is not None:
         return _join(db, existing, actor, group.id if group else None, directory, tree)
 
-    amendment = Amendment(
-        document_id=provision.document_id,
-        provision_id=provision.id,
-        kind=kind,
-        state=AmendmentState.PENDING,
-        move_after_id=move_after.id if move_after else None,
-        new_kind=new_kind if kind is AmendmentKind.INSERT_AFTER else None,
-        delegation_id=actor.delegation_id,
-        group_id=group.id if group else None,
-        author_id=actor.user_id,
-        justification=_justification(justification),
-    )
-    db.add(amendment)
-    db.flush()
-    wording_id = db.execute(  # a plain INSERT: the unit of work would flush the session again
-        insert(AmendmentWording)
+    # Plain inserts: the unit of work would cost more than the four statements themselves.
+    amendment = db.execute(
+        insert(Amendment.__table__)
+        .values(
+            document_id=provision.document_id,
+            provision_id=provision.id,
+            kind=kind,
+            state=AmendmentState.PENDING,
+            move_after_id=move_after.id if move_after else None,
+            new_kind=new_kind if kind is AmendmentKind.INSERT_AFTER else None,
+            delegation_id=actor.delegation_id,
+            group_id=group.id if group else None,
+            author_id=actor.user_id,
+            justification=_justification(justification),
+        )
+        .returning(*VIEW_COLUMNS)
+    ).one()
+    wording_id = db.execute(
+        insert(AmendmentWording.__table__)
         .values(
             amendment_id=amendment.id,
             seq=1,
@@ -177,10 +180,14 @@ def propose_in(
         )
         .returning(AmendmentWording.id)
     ).scalar_one()
-    amendment.current_wording_id = wording_id
-    speaker = _Speaker(actor.delegation_id, amendment.group_id)
-    db.add(
-        Proponent(
+    db.execute(
+        update(Amendment.__table__)
+        .where(Amendment.id == amendment.id)
+        .values(current_wording_id=wording_id)
+    )
+    speaker = _Speaker(actor.delegation_id, group.id if group else None)
+    db.execute(
+        insert(Proponent.__table__).values(
             amendment_id=amendment.id,
             delegation_id=speaker.delegation_id,
             group_id=speaker.group_id,
@@ -313,38 +320,43 @@ def take_position(
     if stance not in ("support", "oppose", None):
         raise Invalid("A position is 'support' or 'oppose'.")
     with database.write() as db:
-        amendment = _amendment(db, amendment_id)
+        amendment, wording = _amendment_and_wording(db, amendment_id)
         tree = read_tree(db, amendment.document_id)
         _require_pending(amendment)
-        if actor.delegation_id in {p.delegation_id for p in _active_proponents(db, amendment.id)}:
+        proponents = db.execute(_ACTIVE_PROPONENTS, {"amendment": amendment.id}).all()
+        if actor.delegation_id in {p.delegation_id for p in proponents}:
             raise Invalid(
                 "Your delegation made this proposal; it cannot also support or oppose it."
             )
-        position = db.scalar(
-            select(Position).where(
-                Position.amendment_id == amendment.id,
-                Position.delegation_id == actor.delegation_id,
+        positions = {  # every delegation's, in the order taken: the view lists them all
+            row.delegation_id: row
+            for row in db.execute(
+                select(Position.id, Position.delegation_id, Position.stance)
+                .where(Position.amendment_id == amendment.id)
+                .order_by(Position.id)
             )
-        )
-        before = position.id if position else None
+        }
+        mine = positions.pop(actor.delegation_id, None)
+        table = Position.__table__
         if stance is None:
-            if position is None:
+            if mine is None:
                 raise Invalid("Your delegation has taken no position on this proposal.")
-            db.delete(position)
-        elif position is None:
-            assert actor.delegation_id is not None
-            position = Position(
-                amendment_id=amendment.id,
-                delegation_id=actor.delegation_id,
-                stance=stance,
-                user_id=actor.user_id,
+            db.execute(table.delete().where(Position.id == mine.id))
+        elif mine is None:
+            db.execute(
+                insert(table).values(
+                    amendment_id=amendment.id,
+                    delegation_id=actor.delegation_id,
+                    stance=stance,
+                    user_id=actor.user_id,
+                )
             )
-            db.add(position)
         else:
-            position.stance = stance
-            position.user_id = actor.user_id
-            position.at = utcnow()
-        db.flush()
+            db.execute(
+                update(table)
+                .where(Position.id == mine.id)
+                .values(stance=stance, user_id=actor.user_id, at=utcnow())
+            )
         events.record(
             db,
             kind=f"amendment.{stance or 'position_cleared'}",
@@ -353,12 +365,28 @@ def take_position(
             subject_id=amendment.id,
             negotiation_id=tree.document.negotiation_id,
             document_id=tree.document.id,
-            before_id=before,
+            before_id=mine.id if mine else None,
             provision_id=amendment.provision_id,
             amendment_id=amendment.id,
             stance=stance,
         )
-        return amendment_views(db, [amendment], tree=tree)[0]
+        # The view from what was read and written: no need to read it back.
+        directory = load_directory(db)
+        taken = [(p.id, p.delegation_id, p.stance) for p in positions.values()]
+        if stance is not None:  # a changed stance keeps its place in the order, a new one ends it
+            taken.append((mine.id if mine else sys.maxsize, actor.delegation_id, stance))
+            taken.sort()
+        names = directory.delegations
+        return _view(
+            amendment,
+            wording=wording,
+            proponents=proponents,
+            supporters=[names[d].short for _, d, s in taken if s == "support"],
+            opponents=[names[d].short for _, d, s in taken if s == "oppose"],
+            wordings=(),
+            tree=tree,
+            directory=directory,
+        )
 
 
 def list_amendments(
@@ -638,11 +666,33 @@ def _justification(text: str | None) -> str | None:
     return clean_optional_text(text, what="The justification", multiline=True, max_length=MAX_TEXT)
 
 
-def _provision(db: Session, provision_id: int) -> Provision:
-    provision = db.get(Provision, provision_id)
-    if provision is None:
+def _provision_and_version(db: Session, provision_id: int) -> tuple[Any, Any]:
+    """A provision (plain columns) and its current version, in one query."""
+    row = db.execute(
+        select(
+            Provision.id,
+            Provision.document_id,
+            Provision.kind,
+            Provision.status,
+            Provision.deleted,
+            Provision.removed_in_revision_id,
+            ProvisionVersion.id.label("version_id"),
+            ProvisionVersion.number,
+            ProvisionVersion.text,
+        )
+        .join(ProvisionVersion, ProvisionVersion.id == Provision.current_version_id)
+        .where(Provision.id == provision_id)
+    ).first()
+    if row is None:
         raise NotFound(f"There is no provision {provision_id}.")
-    return provision
+    return row, _Version(row.version_id, row.number, row.text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Version:
+    id: int
+    number: int
+    text: str
 
 
 def _current_version(db: Session, provision: Provision) -> ProvisionVersion:
@@ -685,11 +735,38 @@ def _require_proponent(db: Session, actor: Actor, amendment: Amendment) -> list[
     return mine
 
 
-def _require_pending(amendment: Amendment) -> None:
+def _require_pending(amendment: Any) -> None:
     if amendment.state is not AmendmentState.PENDING:
-        raise Invalid(
-            f"Proposal {amendment.reference} is {amendment.state.value}, no longer pending."
+        raise Invalid(f"Proposal A-{amendment.id} is {amendment.state.value}, no longer pending.")
+
+
+def _amendment_and_wording(db: Session, amendment_id: int) -> tuple[Any, _Wording | None]:
+    """A proposal's row (`VIEW_COLUMNS`) and its current wording with its base, in one query."""
+    row = db.execute(
+        select(
+            *VIEW_COLUMNS,
+            AmendmentWording.text.label("wording_text"),
+            AmendmentWording.diff,
+            ProvisionVersion.number.label("base_number"),
+            ProvisionVersion.text.label("base_text"),
         )
+        .outerjoin(AmendmentWording, AmendmentWording.id == Amendment.current_wording_id)
+        .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
+        .where(Amendment.id == amendment_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"There is no proposal A-{amendment_id}.")
+    if row.current_wording_id is None:
+        return row, None
+    return row, _Wording(row.wording_text, row.diff, row.base_number, row.base_text)
+
+
+#: A proposal's proponents that have not withdrawn, in the order they joined.
+_ACTIVE_PROPONENTS = (
+    select(Proponent.delegation_id, Proponent.group_id)
+    .where(Proponent.amendment_id == bindparam("amendment"), Proponent.withdrawn_at.is_(None))
+    .order_by(Proponent.id)
+)
 
 
 def _move_target(

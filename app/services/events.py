@@ -1,15 +1,39 @@
-"""Every change leaves a line in the event log, and the same line tells live pages to refresh."""
+"""Every change leaves a line in the event log, and the same line tells live pages to refresh.
+
+The log is numbered in the order its lines were committed: a transaction writes its events last,
+just before it commits, and on PostgreSQL one transaction at a time does so (a transaction-level
+advisory lock, held from that insert to the commit). So whoever reads the newest id N has every
+event up to N: the log's position is one number, and "what changed since N" one query. (Without
+the lock two transactions could draw ids 7 and 8 and commit 8 first: a reader would take in 8,
+and find 7 only later, below what it had already seen.) SQLite serialises its writers anyway.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, event, func, insert, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.db.models import Event
 from app.domain.roles import Actor
+from app.timeutil import utcnow
+
+#: Held by the transaction writing its events, until it commits (one key for the whole log).
+_LOG_LOCK = text("SELECT pg_advisory_xact_lock(7243816590187001)")
+
+
+#: What the live stream needs of an event's data, besides its columns (`app.web.live`).
+_CHANGE_KEYS = ("provision_id", "amendment_id", "amendment_kind")
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    row: dict[str, Any]
+    change: dict[str, Any]  # what `Database.listeners` hear once it is committed
+    savepoint: SessionTransaction | None  # a savepoint rolled back takes it along
 
 
 def record(
@@ -25,47 +49,62 @@ def record(
     after_id: int | None = None,
     **data: Any,
 ) -> None:
-    db.add(
-        Event(
-            kind=kind,
-            actor_id=actor.user_id if actor else None,
-            subject=subject,
-            subject_id=subject_id,
-            negotiation_id=negotiation_id,
-            document_id=document_id,
-            before_id=before_id,
-            after_id=after_id,
-            data=data,
-        )
-    )
-    db.info.setdefault("changes", []).append(
-        {
-            "kind": kind,
-            "subject": subject,
-            "subject_id": subject_id,
-            "negotiation_id": negotiation_id,
-            "document_id": document_id,
-            **{
-                k: v
-                for k, v in data.items()
-                if k in ("provision_id", "amendment_id", "amendment_kind")
-            },
-        }
-    )
+    """Note a change of this transaction: written to the log as it commits (`_write_log`)."""
+    row = {
+        "at": utcnow(),
+        "kind": kind,
+        "actor_id": actor.user_id if actor else None,
+        "subject": subject,
+        "subject_id": subject_id,
+        "negotiation_id": negotiation_id,
+        "document_id": document_id,
+        "before_id": before_id,
+        "after_id": after_id,
+        "data": data,
+    }
+    change = {
+        "kind": kind,
+        "subject": subject,
+        "subject_id": subject_id,
+        "negotiation_id": negotiation_id,
+        "document_id": document_id,
+        **{k: v for k, v in data.items() if k in _CHANGE_KEYS},
+    }
+    db.info.setdefault("log", []).append(_Recorded(row, change, db.get_nested_transaction()))
 
 
-#: How far back `stamp` counts events: a transaction that drew its event id and committed after
-#: a later one (PostgreSQL's sequences do not wait for commits) still changes the stamp, unless
-#: this many events were committed meanwhile.
-STAMP_WINDOW = 1000
+@event.listens_for(Session, "before_commit")
+def _write_log(db: Session) -> None:
+    recorded: list[_Recorded] = db.info.pop("log", [])
+    if not recorded:
+        return
+    db.flush()  # the transaction's own changes first: the lock is held only from here on
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(_LOG_LOCK)
+    db.execute(insert(Event), [r.row for r in recorded])
+    db.info.setdefault("changes", []).extend(r.change for r in recorded)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_log(db: Session, rolled_back: SessionTransaction) -> None:
+    """What a rolled-back transaction (or savepoint) recorded never happened."""
+    if not rolled_back.nested:
+        db.info.pop("log", None)
+        return
+    db.info["log"] = [r for r in db.info.get("log", []) if not _inside(r.savepoint, rolled_back)]
+
+
+def _inside(savepoint: SessionTransaction | None, rolled_back: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is rolled_back:
+            return True
+        savepoint = savepoint.parent
+    return False
 
 
 #: Read before almost every answer: a fixed text, so no statement is built (nor its cache key
 #: computed) per request.
-_STAMP = text(
-    f"SELECT max(id), count(*) FROM {Event.__tablename__} "
-    f"WHERE id > (SELECT max(id) FROM {Event.__tablename__}) - {STAMP_WINDOW}"
-)
+_STAMP = text(f"SELECT max(id) FROM {Event.__tablename__}")
 
 #: Kinds after which the order or the labels of the text may differ: pages re-render their
 #: whole list, and kept answers about any of the document's paragraphs are stale.
@@ -84,43 +123,41 @@ STRUCTURAL_KINDS = frozenset(
 ACCOUNT_KINDS = frozenset({"session.ended", "token.issued", "token.revoked", "user.created"})
 
 
-def stamp(db: Session | Connection) -> tuple[int, int]:
-    """Where the event log stands: a value that differs after any committed change.
+def stamp(db: Session | Connection) -> int:
+    """Where the event log stands: the newest event's id.
 
-    Every use case that changes something records an event in the same transaction, so an
-    answer computed after reading stamp S is at least as fresh as S, and may be reused for as
-    long as the stamp reads S (`app.web.kept.ViewCache`, `app.services.text.read_tree`).
-    """
-    row = db.execute(_STAMP).one()
-    return (row[0] or 0, row[1])
-
-
-def complete_up_to(db: Session | Connection, earlier: tuple[int, int]) -> bool:
-    """Are the events up to the stamp `earlier` still exactly those it counted? False if one
-    below it was committed late: what that one changed is not known."""
-    newest, counted = earlier
-    present = db.scalar(
-        select(func.count()).where(Event.id > newest - STAMP_WINDOW, Event.id <= newest)
-    )
-    return present == counted
+    Every use case that changes something records an event in the same transaction, and the
+    log is committed in the order of its ids, so an answer computed after reading stamp S shows
+    every change up to S, and may be reused for as long as the events since S do not touch what
+    it shows (`app.web.kept.ViewCache`, `app.services.text.read_tree`)."""
+    return db.execute(_STAMP).scalar() or 0
 
 
-def only_since(db: Session, earlier: tuple[int, int], kinds: frozenset[str]) -> bool:
-    """Has nothing but events of these `kinds` been committed since the stamp `earlier`?
+def moved_since(db: Session, earlier: int, kinds: frozenset[str]) -> tuple[int, bool]:
+    """Where the log stands now (`earlier` if it has not moved), and whether anything but events
+    of these `kinds` was committed since `earlier`: one query.
 
     Lets an answer that those kinds cannot change outlive them (proposals and positions do not
-    move a paragraph nor change its label). False as well if an event below `earlier` was
-    committed late."""
-    if not complete_up_to(db, earlier):
-        return False
-    since = db.scalars(select(Event.kind).where(Event.id > earlier[0]).distinct()).all()
-    return all(kind in kinds for kind in since)
+    move a paragraph nor change its label)."""
+    newest, others = db.execute(
+        select(func.max(Event.id), func.count().filter(Event.kind.not_in(kinds))).where(
+            Event.id > earlier
+        )
+    ).one()
+    return (newest or earlier), bool(others)
 
 
 def since(db: Session | Connection, event_id: int) -> Sequence[Any]:
-    """The events after `event_id`, in order: what they touched (`app.web.live`)."""
+    """The events after `event_id`, in order, with the paragraph each names (`app.web.kept`)."""
     return db.execute(
-        select(Event.id, Event.kind, Event.document_id, Event.subject, Event.subject_id, Event.data)
+        select(
+            Event.id,
+            Event.kind,
+            Event.document_id,
+            Event.subject,
+            Event.subject_id,
+            Event.data["provision_id"].as_integer().label("provision_id"),
+        )
         .where(Event.id > event_id)
         .order_by(Event.id)
     ).all()

@@ -25,6 +25,7 @@ from app.db.models import (
     Provision,
     ProvisionVersion,
 )
+from app.db.session import shows_only_committed
 from app.domain.amendments import AmendmentState
 from app.domain.clean_text import clean_text
 from app.domain.diff import DiffOp
@@ -155,8 +156,9 @@ class _KeptTrees:
 
     Almost every request needs a document's whole outline (labels depend on siblings) and it
     changes far less often than it is read: 200 delegations opening 300 panels share one.
-    Only read-only sessions keep a tree; a writing one may use a kept tree, which shows the
-    text as committed before it (the state its use case checks against)."""
+    A writing transaction keeps what it read before its first flush (committed, as a reader's)
+    and may use a kept tree, which shows the text as committed before it (the state its use
+    case checks against)."""
 
     SIZE = 32
 
@@ -180,21 +182,24 @@ class _KeptTrees:
     )
 
     def __init__(self) -> None:
-        self._kept: weakref.WeakKeyDictionary[
-            Any, dict[int, tuple[tuple[int, int], DocumentTree]]
-        ] = weakref.WeakKeyDictionary()
+        self._kept: weakref.WeakKeyDictionary[Any, dict[int, tuple[int, DocumentTree]]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def get(self, db: Session, document_id: int) -> DocumentTree | None:
-        stamp = events.stamp(db)
-        with self._lock:
-            kept = self._kept.get(_database_of(db), {}).get(document_id)
-        if kept is not None and kept[0] == stamp:
-            return kept[1]
-        if kept is not None and events.only_since(db, kept[0], self.NEUTRAL):
-            if not db.info.get("write"):
-                self._keep(db, document_id, stamp, kept[1])
-            return kept[1]
+        kept = None
+        if shows_only_committed(db):  # else its own changes are part of its outline
+            with self._lock:
+                kept = self._kept.get(_database_of(db), {}).get(document_id)
+        if kept is None:
+            stamp = events.stamp(db)
+        else:
+            stamp, moved = events.moved_since(db, kept[0], self.NEUTRAL)
+            if not moved:
+                if stamp != kept[0]:
+                    self._keep(db, document_id, stamp, kept[1])
+                return kept[1]
         ref = db.execute(select(*_REF_COLUMNS).where(Document.id == document_id)).first()
         if ref is None:
             return None
@@ -204,13 +209,11 @@ class _KeptTrees:
             )
         )
         tree = build_tree(DocumentRef(*ref), [ProvisionPlace(*row) for row in rows])
-        if not db.info.get("write"):  # a writer's may hold changes that may yet roll back
+        if shows_only_committed(db):  # not a writer's own changes, which may yet roll back
             self._keep(db, document_id, stamp, tree)
         return tree
 
-    def _keep(
-        self, db: Session, document_id: int, stamp: tuple[int, int], tree: DocumentTree
-    ) -> None:
+    def _keep(self, db: Session, document_id: int, stamp: int, tree: DocumentTree) -> None:
         with self._lock:
             trees = self._kept.setdefault(_database_of(db), {})
             trees[document_id] = (stamp, tree)
@@ -326,7 +329,7 @@ def load_directory(db: Session) -> Directory:
             for row in db.execute(select(Group.id, Group.code, Group.name, Group.short))
         },
     )
-    if not db.info.get("write"):
+    if shows_only_committed(db):
         _directories[_database_of(db)] = (tuple(size), directory)
     return directory
 

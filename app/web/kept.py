@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -38,7 +38,7 @@ ACCOUNTS = "accounts"
 
 @dataclass
 class _Entry:
-    stamp: tuple[int, int]
+    stamp: Stamp
     scope: Scope = None
     scoped: Callable[[Any], Scope] | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -46,10 +46,10 @@ class _Entry:
     error: BaseException | None = None
 
 
-#: A position in the event log: (newest event id, events among the last STAMP_WINDOW ids), as
-#: `events.stamp` reads it. Stamps read later compare greater (ids and counts only grow).
-Stamp = tuple[int, int]
-_NEVER: Stamp = (0, 0)
+#: A position in the event log: the newest event's id, as `events.stamp` reads it. The log is
+#: committed in the order of its ids, so an answer computed at stamp S shows every event up to S.
+Stamp = int
+_NEVER: Stamp = 0
 
 
 class _Touches:
@@ -60,17 +60,10 @@ class _Touches:
     stream relies on the same: `events_for`). An event that changes the order or the labels
     (`events.STRUCTURAL_KINDS`), or names no paragraph, touches its whole document; an account
     event (`events.ACCOUNT_KINDS`), who is signed in; any other without a document, everything.
-
-    A touch is recorded as the stamp from which on answers include it: for an event read as new,
-    its own id (an answer whose stamp reaches that id was computed after it committed); for an
-    event committed late (an id below one already seen: on PostgreSQL two transactions may
-    commit in the other order than they drew their ids), the stamp at which it was found, since
-    answers kept before that may have been computed without it. The ids of the last
-    STAMP_WINDOW events are remembered to tell which one came late."""
+    A touch is recorded as the event's id: answers computed at that stamp or later show it."""
 
     def __init__(self) -> None:
         self.seen: Stamp | None = None
-        self.known: set[int] = set()  # ids of the events seen, among the last STAMP_WINDOW
         self.everything = _NEVER  # changes to anything at all (events without a document)
         self.accounts = _NEVER  # sign-outs, tokens, users: they change no page, only who asks
         self.document: dict[int, Stamp] = {}  # whole-document changes
@@ -78,46 +71,20 @@ class _Touches:
         self.provision: dict[tuple[int, int], Stamp] = {}
 
     def advance(self, db: Any, stamp: Stamp) -> bool:
-        """Take in the events up to `stamp`; False if what changed cannot be known (the first
-        stamp seen, or a late event not found consistently): then nothing kept can be trusted."""
+        """Take in the events up to `stamp`; False if what changed before it cannot be known
+        (the first stamp seen): then nothing kept can be trusted."""
         seen = self.seen
-        if seen is not None and (stamp == seen or stamp[0] < seen[0]):
+        if seen is None:
+            self.seen = self.everything = stamp
+            return False
+        if stamp <= seen:
             return True  # nothing new, or a reader whose snapshot is older than one seen
-        if seen is not None and events.complete_up_to(db, seen):
-            rows = events.since(db, seen[0])  # the common case: only newer events
-        else:  # the first stamp, or an event committed late: read the whole window
-            rows = events.since(db, (seen or stamp)[0] - events.STAMP_WINDOW)
-            if _count_up_to(rows, stamp[0]) != stamp[1]:  # more events than the stamp
-                self.seen, self.known = None, set()  # counted (committed since): unknown
-                return self._unknown(stamp)
-            if seen is None:  # those after the stamp are read as new next time
-                self.known = {row.id for row in rows if row.id <= stamp[0]}
-                self.seen = stamp
-                return self._unknown(stamp)
-        for row in rows:
-            if row.id in self.known:
-                continue
-            self.known.add(row.id)
-            late = row.id <= seen[0]
-            self._touch(
-                stamp if late else (row.id, 0),
-                row.kind,
-                row.document_id,
-                row.subject,
-                row.subject_id,
-                row.data,
-            )
-        newest = max(stamp[0], seen[0])
-        self.known = {i for i in self.known if i > newest - events.STAMP_WINDOW}
-        self.seen = stamp
+        for row in events.since(db, seen):  # may go beyond `stamp`: committed since it was read
+            self._touch(row.id, row.kind, row.document_id, row.subject, row.subject_id,
+                        row.provision_id)  # fmt: skip
+            seen = row.id
+        self.seen = max(seen, stamp)
         return True
-
-    def _unknown(self, stamp: Stamp) -> bool:
-        """What changed before `stamp` cannot be known: whatever was kept, or is being computed
-        (or its document's visibility read) at an earlier stamp is stale, even if stored after
-        the caller dropped everything kept."""
-        self.everything = max(self.everything, stamp)
-        return False
 
     def _touch(
         self,
@@ -126,7 +93,7 @@ class _Touches:
         document_id: int | None,
         subject: str,
         subject_id: int | None,
-        data: dict[str, Any] | None,
+        provision_id: int | None,
     ) -> None:
         if kind in events.ACCOUNT_KINDS:
             self.accounts = max(self.accounts, when)
@@ -135,13 +102,12 @@ class _Touches:
             self.everything = max(self.everything, when)
             return
         _raise(self.anything_in, document_id, when)
-        provision_id = (data or {}).get("provision_id")
         if provision_id is None and subject == "provision":
             provision_id = subject_id
         if provision_id is None or kind in events.STRUCTURAL_KINDS:
             _raise(self.document, document_id, when)
         else:
-            _raise(self.provision, (document_id, int(provision_id)), when)
+            _raise(self.provision, (document_id, provision_id), when)
 
     def unchanged(self, entry: _Entry, stamp: Stamp) -> bool:
         """May `entry`, computed at its stamp, be served at `stamp`?"""
@@ -166,12 +132,6 @@ class _Touches:
     def document_unchanged(self, document_id: int, since: Stamp) -> bool:
         """Is the document as a whole (its title, visibility, structure) as at `since`?"""
         return self.everything <= since and self.document.get(document_id, _NEVER) <= since
-
-
-def _count_up_to(rows: Sequence[Any], newest: int) -> int:
-    """How many of the events `rows` a stamp read at `newest` counts: equal to its count, they
-    are the events it saw (those after `newest`, committed since, are simply new)."""
-    return sum(1 for row in rows if newest - events.STAMP_WINDOW < row.id <= newest)
 
 
 def _raise(touched: dict[Any, Stamp], key: Any, when: Stamp) -> None:
@@ -225,7 +185,7 @@ class ViewCache:
             self._constants[key] = value
         return value
 
-    def _stamp(self, reader: _Reader) -> tuple[int, int]:
+    def _stamp(self, reader: _Reader) -> Stamp:
         """Where the event log stands, read once per request (unless the request wrote)."""
         memo = _request_stamps.get()
         commits = self.database.commits
@@ -241,7 +201,7 @@ class ViewCache:
         return stamp
 
     def _require_readable(
-        self, reader: _Reader, stamp: tuple[int, int], document_id: int, viewer: Actor
+        self, reader: _Reader, stamp: Stamp, document_id: int, viewer: Actor
     ) -> None:
         """The services' rule (`permissions.can_read`: otherwise the document does not exist),
         on the document's visibility, kept until an event touches the whole document."""
@@ -340,7 +300,7 @@ class _Reader(contextlib.AbstractContextManager["_Reader"]):
 
 #: The stamps read by the current request, per cache: several answers on one page share one
 #: read of the event log (`RequestStamps` gives each request its own).
-_request_stamps: ContextVar[dict[ViewCache, tuple[int, tuple[int, int]]] | None] = ContextVar(
+_request_stamps: ContextVar[dict[ViewCache, tuple[int, Stamp]] | None] = ContextVar(
     "rolltext_request_stamps", default=None
 )
 

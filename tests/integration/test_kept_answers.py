@@ -6,10 +6,9 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from app.config import Settings
-from app.db.models import Event, Provision
+from app.db.models import Provision
 from app.domain.amendments import AmendmentKind, Decision
 from app.domain.errors import NotFound
 from app.main import create_app
@@ -65,19 +64,6 @@ def test_an_outline_is_shared_until_a_change_that_can_alter_it(world: World) -> 
     assert _tree(world) is not accepted  # a rejection may open the paragraph (its status)
 
 
-def test_an_event_committed_late_drops_a_kept_outline(world: World) -> None:
-    first = _tree(world)
-    with world.database.read() as db:
-        newest = db.scalar(select(func.max(Event.id)))
-    assert newest is not None
-    with world.database.write() as db:
-        db.add(Event(id=newest + 5, kind="amendment.proposed", subject="test", subject_id=None))
-    assert _tree(world) is first  # a neutral kind
-    with world.database.write() as db:
-        db.add(Event(id=newest + 2, kind="amendment.proposed", subject="test", subject_id=None))
-    assert _tree(world) is not first  # below what was seen: unknown, so recomputed
-
-
 def test_a_kept_outline_is_still_checked_against_its_reader(world: World) -> None:
     with world.database.read() as db:
         read_tree(db, world.document.id, viewer=world.eu)
@@ -99,19 +85,72 @@ def test_a_writing_transaction_that_rolls_back_leaves_no_outline_behind(world: W
     assert _tree(world).labels == before
 
 
-def test_the_stamp_moves_when_an_earlier_event_id_commits_late(world: World) -> None:
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite: one writer at once
+def test_the_log_is_numbered_in_the_order_its_transactions_commit(world: World) -> None:
+    """While one transaction has written its events and not yet committed, no other can write
+    any: ids are committed in order, so a reader who has seen the newest id has seen every
+    event below it (`events.stamp`)."""
+    import threading
+
+    op1, op2 = world.provision("OP1"), world.provision("OP2")
+    written, resume = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def slow() -> None:
+        try:
+            with world.database.write() as db:
+                events.record(db, kind="test.slow", actor=None, subject="provision",
+                              subject_id=op1, document_id=world.document.id)  # fmt: skip
+                events._write_log(db)  # what its commit does first: its id drawn, then…
+                written.set()
+                assert resume.wait(10)  # …a pause before the commit itself
+        except BaseException as exc:
+            failures.append(exc)
+            written.set()
+
+    def fast() -> None:
+        try:
+            amendments.propose(
+                world.database, actor=world.eu, provision_id=op2, kind=AmendmentKind.DELETE
+            )
+        except BaseException as exc:
+            failures.append(exc)
+
     with world.database.read() as db:
-        newest = db.scalar(select(func.max(Event.id)))
-    assert newest is not None
-    with world.database.write() as db:  # a later id commits first…
-        db.add(Event(id=newest + 5, kind="test.late", subject="test", subject_id=None, data={}))
+        before = events.stamp(db)
+    first = threading.Thread(target=slow)
+    first.start()
+    assert written.wait(10) and not failures, failures
+    second = threading.Thread(target=fast)
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting for the first to commit
     with world.database.read() as db:
-        seen = events.stamp(db)
-    with world.database.write() as db:  # …then the earlier one, below the newest
-        db.add(Event(id=newest + 2, kind="test.late", subject="test", subject_id=None, data={}))
+        assert events.stamp(db) == before
+    resume.set()
+    first.join(10)
+    second.join(10)
+    assert not failures, failures
     with world.database.read() as db:
-        assert events.stamp(db) != seen
-        assert events.stamp(db)[0] == seen[0]
+        rows = events.since(db, before)
+    assert [r.kind for r in rows] == ["test.slow", "amendment.proposed"]
+    assert rows[0].id < rows[1].id
+    assert rows[0].subject_id == op1 and rows[1].provision_id == op2
+
+
+def test_a_savepoint_rolled_back_takes_its_events_along(world: World) -> None:
+    with world.database.read() as db:
+        before = events.stamp(db)
+    with world.database.write() as db:
+        events.record(db, kind="test.kept", actor=None, subject="test", subject_id=None)
+        with pytest.raises(RuntimeError), db.begin_nested():
+            events.record(db, kind="test.dropped", actor=None, subject="test", subject_id=None)
+            raise RuntimeError("roll back the savepoint")
+    with pytest.raises(RuntimeError), world.database.write() as db:
+        events.record(db, kind="test.dropped", actor=None, subject="test", subject_id=None)
+        raise RuntimeError("roll back everything")
+    with world.database.read() as db:
+        assert [r.kind for r in events.since(db, before)] == ["test.kept"]
 
 
 def test_the_api_keeps_an_answer_only_until_the_next_change(world: World) -> None:
@@ -213,48 +252,6 @@ def test_a_change_to_one_paragraph_keeps_the_others_answers(world: World) -> Non
     assert provision_detail(db, eu, op1).amendments[-1].opponents == ("Norway",)
     decisions.decide(db, actor=world.mexico, amendment_id=proposal.id, decision=Decision.BRACKET)
     assert provision_detail(db, eu, op2) is not first2  # brackets may renumber: all recomputed
-
-
-def test_an_event_committed_late_makes_stale_what_it_touched(world: World) -> None:
-    """On PostgreSQL two transactions may commit in the other order than they drew their event
-    ids: an answer kept in between was computed without the earlier one. It is found (the
-    stamp counts the last ids) and makes stale what it touched, and only that."""
-    from app.web.answers import provision_detail
-
-    op1, op2 = world.provision("OP1"), world.provision("OP2")
-    first = provision_detail(world.database, world.eu, op2)
-    with world.database.read() as db:
-        newest = db.scalar(select(func.max(Event.id)))
-    assert newest is not None
-    with world.database.write() as db:
-        db.add(Event(id=newest + 5, kind="amendment.proposed", subject="amendment", data={}))
-    second = provision_detail(world.database, world.eu, op2)  # a document-less event: all
-    assert second is not first
-    kept1 = provision_detail(world.database, world.eu, op1)
-    assert provision_detail(world.database, world.eu, op2) is second
-    with world.database.write() as db:  # an earlier id, committed late, about OP1
-        db.add(
-            Event(
-                id=newest + 2,
-                kind="amendment.proposed",
-                subject="amendment",
-                document_id=world.document.id,
-                data={"provision_id": op1},
-            )
-        )
-    assert provision_detail(world.database, world.eu, op2) is second  # untouched: kept
-    assert provision_detail(world.database, world.eu, op1) is not kept1  # touched late: stale
-    with world.database.write() as db:  # late again, about the whole document
-        db.add(
-            Event(
-                id=newest + 1,
-                kind="revision.issued",
-                subject="revision",
-                document_id=world.document.id,
-                data={},
-            )
-        )
-    assert provision_detail(world.database, world.eu, op2) is not second
 
 
 def _worker(world: World) -> TestClient:

@@ -64,6 +64,35 @@ def test_a_new_proposals_view_is_the_one_read_back(
     assert made in detail.amendments
 
 
+def test_a_positions_answer_is_the_proposal_read_back(world: World) -> None:
+    """`take_position` builds the proposal's view from what it read and wrote: after every kind
+    of change (a new position, a changed stance, one taken back) it is what a later read gives,
+    supporters and opponents in the order their positions were first taken."""
+    op1 = world.provision("OP1")
+    proposal = amendments.propose(
+        world.database, actor=world.eu, provision_id=op1, kind=AmendmentKind.WORDING,
+        text=OP1.replace("in 2018", "in 2019"), justification="Later.",
+    )  # fmt: skip
+    steps = [
+        (world.norway, "support"),
+        (world.russia, "oppose"),
+        (world.usa, "support"),
+        (world.norway, "oppose"),  # changed: keeps its place
+        (world.russia, None),  # taken back
+        (world.russia, "support"),  # taken again: now last
+    ]
+    for actor, stance in steps:
+        answer = amendments.take_position(
+            world.database, actor=actor, amendment_id=proposal.id, stance=stance
+        )
+        read = amendments.list_amendments(
+            world.database, document_id=world.document.id, provision_id=op1
+        )
+        assert [answer] == [a for a in read if a.id == proposal.id], (actor, stance)
+    assert answer.supporters == ("United States", "Russian Federation")
+    assert answer.opponents == ("Norway",)
+
+
 def test_same_wording_twice_joins_as_co_proponent(world: World) -> None:
     text = OP1.replace("in 2018", "in 2018, in New York")
     first = amendments.propose(
