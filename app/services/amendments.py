@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -153,46 +154,41 @@ def propose_in(
 
     # Plain inserts: the unit of work would cost more than the four statements themselves.
     amendment = db.execute(
-        insert(Amendment.__table__)
-        .values(
-            document_id=provision.document_id,
-            provision_id=provision.id,
-            kind=kind,
-            state=AmendmentState.PENDING,
-            move_after_id=move_after.id if move_after else None,
-            new_kind=new_kind if kind is AmendmentKind.INSERT_AFTER else None,
-            delegation_id=actor.delegation_id,
-            group_id=group.id if group else None,
-            author_id=actor.user_id,
-            justification=_justification(justification),
-        )
-        .returning(*VIEW_COLUMNS)
+        _INSERT_AMENDMENT,
+        {
+            "document_id": provision.document_id,
+            "provision_id": provision.id,
+            "kind": kind,
+            "state": AmendmentState.PENDING,
+            "move_after_id": move_after.id if move_after else None,
+            "new_kind": new_kind if kind is AmendmentKind.INSERT_AFTER else None,
+            "delegation_id": actor.delegation_id,
+            "group_id": group.id if group else None,
+            "author_id": actor.user_id,
+            "justification": _justification(justification),
+        },
     ).one()
     wording_id = db.execute(
-        insert(AmendmentWording.__table__)
-        .values(
-            amendment_id=amendment.id,
-            seq=1,
-            base_version_id=version.id,
-            text=proposed,
-            diff=diff,
-            reason="proposed",
-        )
-        .returning(AmendmentWording.id)
+        _INSERT_WORDING,
+        {
+            "amendment_id": amendment.id,
+            "seq": 1,
+            "base_version_id": version.id,
+            "text": proposed,
+            "diff": diff,
+            "reason": "proposed",
+        },
     ).scalar_one()
-    db.execute(
-        update(Amendment.__table__)
-        .where(Amendment.id == amendment.id)
-        .values(current_wording_id=wording_id)
-    )
+    db.execute(_SET_WORDING, {"amendment": amendment.id, "wording": wording_id})
     speaker = _Speaker(actor.delegation_id, group.id if group else None)
     db.execute(
-        insert(Proponent.__table__).values(
-            amendment_id=amendment.id,
-            delegation_id=speaker.delegation_id,
-            group_id=speaker.group_id,
-            user_id=actor.user_id,
-        )
+        _INSERT_PROPONENT,
+        {
+            "amendment_id": amendment.id,
+            "delegation_id": speaker.delegation_id,
+            "group_id": speaker.group_id,
+            "user_id": actor.user_id,
+        },
     )
     events.record(
         db,
@@ -329,33 +325,27 @@ def take_position(
                 "Your delegation made this proposal; it cannot also support or oppose it."
             )
         positions = {  # every delegation's, in the order taken: the view lists them all
-            row.delegation_id: row
-            for row in db.execute(
-                select(Position.id, Position.delegation_id, Position.stance)
-                .where(Position.amendment_id == amendment.id)
-                .order_by(Position.id)
-            )
+            row.delegation_id: row for row in db.execute(_POSITIONS, {"amendment": amendment.id})
         }
         mine = positions.pop(actor.delegation_id, None)
-        table = Position.__table__
         if stance is None:
             if mine is None:
                 raise Invalid("Your delegation has taken no position on this proposal.")
-            db.execute(table.delete().where(Position.id == mine.id))
+            db.execute(_DELETE_POSITION, {"position": mine.id})
         elif mine is None:
             db.execute(
-                insert(table).values(
-                    amendment_id=amendment.id,
-                    delegation_id=actor.delegation_id,
-                    stance=stance,
-                    user_id=actor.user_id,
-                )
+                _INSERT_POSITION,
+                {
+                    "amendment_id": amendment.id,
+                    "delegation_id": actor.delegation_id,
+                    "stance": stance,
+                    "user_id": actor.user_id,
+                },
             )
         else:
             db.execute(
-                update(table)
-                .where(Position.id == mine.id)
-                .values(stance=stance, user_id=actor.user_id, at=utcnow())
+                _CHANGE_POSITION,
+                {"position": mine.id, "to": stance, "by": actor.user_id, "now": utcnow()},
             )
         events.record(
             db,
@@ -666,23 +656,9 @@ def _justification(text: str | None) -> str | None:
     return clean_optional_text(text, what="The justification", multiline=True, max_length=MAX_TEXT)
 
 
-def _provision_and_version(db: Session, provision_id: int) -> tuple[Any, Any]:
+def _provision_and_version(db: Session, provision_id: int) -> tuple[Any, _Version]:
     """A provision (plain columns) and its current version, in one query."""
-    row = db.execute(
-        select(
-            Provision.id,
-            Provision.document_id,
-            Provision.kind,
-            Provision.status,
-            Provision.deleted,
-            Provision.removed_in_revision_id,
-            ProvisionVersion.id.label("version_id"),
-            ProvisionVersion.number,
-            ProvisionVersion.text,
-        )
-        .join(ProvisionVersion, ProvisionVersion.id == Provision.current_version_id)
-        .where(Provision.id == provision_id)
-    ).first()
+    row = db.execute(_PROVISION_AND_VERSION, {"provision": provision_id}).first()
     if row is None:
         raise NotFound(f"There is no provision {provision_id}.")
     return row, _Version(row.version_id, row.number, row.text)
@@ -742,31 +718,12 @@ def _require_pending(amendment: Any) -> None:
 
 def _amendment_and_wording(db: Session, amendment_id: int) -> tuple[Any, _Wording | None]:
     """A proposal's row (`VIEW_COLUMNS`) and its current wording with its base, in one query."""
-    row = db.execute(
-        select(
-            *VIEW_COLUMNS,
-            AmendmentWording.text.label("wording_text"),
-            AmendmentWording.diff,
-            ProvisionVersion.number.label("base_number"),
-            ProvisionVersion.text.label("base_text"),
-        )
-        .outerjoin(AmendmentWording, AmendmentWording.id == Amendment.current_wording_id)
-        .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
-        .where(Amendment.id == amendment_id)
-    ).first()
+    row = db.execute(_AMENDMENT_AND_WORDING, {"amendment": amendment_id}).first()
     if row is None:
         raise NotFound(f"There is no proposal A-{amendment_id}.")
     if row.current_wording_id is None:
         return row, None
     return row, _Wording(row.wording_text, row.diff, row.base_number, row.base_text)
-
-
-#: A proposal's proponents that have not withdrawn, in the order they joined.
-_ACTIVE_PROPONENTS = (
-    select(Proponent.delegation_id, Proponent.group_id)
-    .where(Proponent.amendment_id == bindparam("amendment"), Proponent.withdrawn_at.is_(None))
-    .order_by(Proponent.id)
-)
 
 
 def _move_target(
@@ -787,31 +744,38 @@ def _move_target(
 
 def _same_proposal(
     db: Session,
-    provision: Provision,
+    provision: Any,
     kind: AmendmentKind,
     version_id: int,
     text: str | None,
     move_after_id: int | None,
 ) -> Amendment | None:
     """The pending proposal that says exactly the same thing, if any (one query)."""
+    query = _same_proposal_query(kind, to_top=move_after_id is None)
+    params = {"provision": provision.id, "kind": kind, "version": version_id, "text": text}
+    return db.scalars(query, {**params, "after": move_after_id}).first()
+
+
+@functools.cache
+def _same_proposal_query(kind: AmendmentKind, *, to_top: bool) -> Select[Any]:
     query = select(Amendment).where(
-        Amendment.provision_id == provision.id,
-        Amendment.kind == kind,
+        Amendment.provision_id == bindparam("provision"),
+        Amendment.kind == bindparam("kind", type_=Amendment.kind.type),
         Amendment.state == AmendmentState.PENDING,
     )
     if kind is AmendmentKind.MOVE:
         query = query.where(
             Amendment.move_after_id.is_(None)
-            if move_after_id is None
-            else Amendment.move_after_id == move_after_id
+            if to_top
+            else Amendment.move_after_id == bindparam("after")
         )
     elif kind in (AmendmentKind.WORDING, AmendmentKind.INSERT_AFTER):
         query = query.join(
             AmendmentWording, Amendment.current_wording_id == AmendmentWording.id
-        ).where(AmendmentWording.text == text)
+        ).where(AmendmentWording.text == bindparam("text"))
         if kind is AmendmentKind.WORDING:
-            query = query.where(AmendmentWording.base_version_id == version_id)
-    return db.scalars(query.order_by(Amendment.id).limit(1)).first()
+            query = query.where(AmendmentWording.base_version_id == bindparam("version"))
+    return query.order_by(Amendment.id).limit(1)
 
 
 def _join(
@@ -868,3 +832,63 @@ __all__ = [
     "take_position",
     "withdraw",
 ]
+
+
+# -- statements -------------------------------------------------------------------------------
+# Built once: the statements of proposing and taking positions, which delegations make all day.
+# (SQLAlchemy finds their compiled form in its cache either way; building them again per call
+# cost more than the database took to answer them.)
+
+_PROVISION_AND_VERSION = (
+    select(
+        Provision.id,
+        Provision.document_id,
+        Provision.kind,
+        Provision.status,
+        Provision.deleted,
+        Provision.removed_in_revision_id,
+        ProvisionVersion.id.label("version_id"),
+        ProvisionVersion.number,
+        ProvisionVersion.text,
+    )
+    .join(ProvisionVersion, ProvisionVersion.id == Provision.current_version_id)
+    .where(Provision.id == bindparam("provision"))
+)
+_AMENDMENT_AND_WORDING = (
+    select(
+        *VIEW_COLUMNS,
+        AmendmentWording.text.label("wording_text"),
+        AmendmentWording.diff,
+        ProvisionVersion.number.label("base_number"),
+        ProvisionVersion.text.label("base_text"),
+    )
+    .outerjoin(AmendmentWording, AmendmentWording.id == Amendment.current_wording_id)
+    .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
+    .where(Amendment.id == bindparam("amendment"))
+)
+#: A proposal's proponents that have not withdrawn, in the order they joined.
+_ACTIVE_PROPONENTS = (
+    select(Proponent.delegation_id, Proponent.group_id)
+    .where(Proponent.amendment_id == bindparam("amendment"), Proponent.withdrawn_at.is_(None))
+    .order_by(Proponent.id)
+)
+_POSITIONS = (
+    select(Position.id, Position.delegation_id, Position.stance)
+    .where(Position.amendment_id == bindparam("amendment"))
+    .order_by(Position.id)
+)
+_INSERT_AMENDMENT = insert(Amendment.__table__).returning(*VIEW_COLUMNS)
+_INSERT_WORDING = insert(AmendmentWording.__table__).returning(AmendmentWording.id)
+_SET_WORDING = (
+    update(Amendment.__table__)
+    .where(Amendment.id == bindparam("amendment"))
+    .values(current_wording_id=bindparam("wording"))
+)
+_INSERT_PROPONENT = insert(Proponent.__table__)
+_INSERT_POSITION = insert(Position.__table__)
+_CHANGE_POSITION = (
+    update(Position.__table__)
+    .where(Position.id == bindparam("position"))
+    .values(stance=bindparam("to"), user_id=bindparam("by"), at=bindparam("now"))
+)
+_DELETE_POSITION = delete(Position.__table__).where(Position.id == bindparam("position"))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, func, insert, select, text
+from sqlalchemy import Connection, bindparam, event, func, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.db.models import Event
@@ -81,7 +81,7 @@ def _write_log(db: Session) -> None:
     db.flush()  # the transaction's own changes first: the lock is held only from here on
     if db.get_bind().dialect.name == "postgresql":
         db.execute(_LOG_LOCK)
-    db.execute(insert(Event), [r.row for r in recorded])
+    db.execute(_INSERT, [r.row for r in recorded])
     db.info.setdefault("changes", []).extend(r.change for r in recorded)
 
 
@@ -139,25 +139,34 @@ def moved_since(db: Session, earlier: int, kinds: frozenset[str]) -> tuple[int, 
 
     Lets an answer that those kinds cannot change outlive them (proposals and positions do not
     move a paragraph nor change its label)."""
-    newest, others = db.execute(
-        select(func.max(Event.id), func.count().filter(Event.kind.not_in(kinds))).where(
-            Event.id > earlier
-        )
-    ).one()
-    return (newest or earlier), bool(others)
+    rows = db.execute(_KINDS_SINCE, {"earlier": earlier}).all()
+    return max((newest for _, newest in rows), default=earlier), any(
+        kind not in kinds for kind, _ in rows
+    )
 
 
 def since(db: Session | Connection, event_id: int) -> Sequence[Any]:
     """The events after `event_id`, in order, with the paragraph each names (`app.web.kept`)."""
-    return db.execute(
-        select(
-            Event.id,
-            Event.kind,
-            Event.document_id,
-            Event.subject,
-            Event.subject_id,
-            Event.data["provision_id"].as_integer().label("provision_id"),
-        )
-        .where(Event.id > event_id)
-        .order_by(Event.id)
-    ).all()
+    return db.execute(_SINCE, {"earlier": event_id}).all()
+
+
+# Built once: the statements run on almost every request (SQLAlchemy still finds their compiled
+# form in its cache, but building them again costs more than PostgreSQL takes to answer).
+_SINCE = (
+    select(
+        Event.id,
+        Event.kind,
+        Event.document_id,
+        Event.subject,
+        Event.subject_id,
+        Event.data["provision_id"].as_integer().label("provision_id"),
+    )
+    .where(Event.id > bindparam("earlier"))
+    .order_by(Event.id)
+)
+_KINDS_SINCE = (
+    select(Event.kind, func.max(Event.id))
+    .where(Event.id > bindparam("earlier"))
+    .group_by(Event.kind)
+)
+_INSERT = insert(Event.__table__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app import timeutil
@@ -213,11 +213,17 @@ def list_rounds(database: Database, *, document_id: int) -> list[RoundView]:
         return [_round_view(r) for r in rows]
 
 
+_CURRENT_ROUND = (  # built once: read by every proposal
+    select(Round)
+    .where(Round.document_id == bindparam("document"))
+    .order_by(Round.id.desc())
+    .limit(1)
+)
+
+
 def check_proposals_open(db: Session, *, document_id: int, delegation_id: int) -> None:
     """Refuse a proposal after the current round's deadline, unless a late submission is granted."""
-    current = db.scalar(
-        select(Round).where(Round.document_id == document_id).order_by(Round.id.desc()).limit(1)
-    )
+    current = db.scalar(_CURRENT_ROUND, {"document": document_id})
     if current is None:
         return
     late = db.scalar(

@@ -307,13 +307,16 @@ class Directory:
 _directories: weakref.WeakKeyDictionary[Any, tuple[object, Directory]] = weakref.WeakKeyDictionary()
 
 
+_DIRECTORY_SIZE = select(
+    select(func.count()).select_from(Delegation).scalar_subquery(),
+    select(func.count()).select_from(Group).scalar_subquery(),
+)
+
+
 def load_directory(db: Session) -> Directory:
     """Every delegation and group. Rows are only ever added (reference data, never edited),
     so the directory is read again only when their numbers change."""
-    count = select(func.count()).select_from
-    size = db.execute(
-        select(count(Delegation).scalar_subquery(), count(Group).scalar_subquery())
-    ).one()
+    size = db.execute(_DIRECTORY_SIZE).one()
     kept = _directories.get(_database_of(db))
     if kept is not None and kept[0] == tuple(size):
         return kept[1]

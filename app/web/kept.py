@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -70,20 +70,26 @@ class _Touches:
         self.anything_in: dict[int, Stamp] = {}  # any change in the document
         self.provision: dict[tuple[int, int], Stamp] = {}
 
-    def advance(self, db: Any, stamp: Stamp) -> bool:
-        """Take in the events up to `stamp`; False if what changed before it cannot be known
-        (the first stamp seen): then nothing kept can be trusted."""
+    def read(self, db: Any) -> tuple[Stamp, Sequence[Any]]:
+        """Where the log stands, and the events since the last stamp seen: one query (the log
+        is committed in id order, so the newest of them is the stamp)."""
         seen = self.seen
         if seen is None:
+            return events.stamp(db), ()
+        rows = events.since(db, seen)
+        return (rows[-1].id if rows else seen), rows
+
+    def take_in(self, stamp: Stamp, rows: Sequence[Any]) -> bool:
+        """Take in what `read` found; False if what changed before `stamp` cannot be known
+        (the first stamp seen): then nothing kept can be trusted."""
+        if self.seen is None:
             self.seen = self.everything = stamp
             return False
-        if stamp <= seen:
-            return True  # nothing new, or a reader whose snapshot is older than one seen
-        for row in events.since(db, seen):  # may go beyond `stamp`: committed since it was read
-            self._touch(row.id, row.kind, row.document_id, row.subject, row.subject_id,
-                        row.provision_id)  # fmt: skip
-            seen = row.id
-        self.seen = max(seen, stamp)
+        for row in rows:
+            if row.id > self.seen:  # not taken in already by a request read at the same time
+                self._touch(row.id, row.kind, row.document_id, row.subject, row.subject_id,
+                            row.provision_id)  # fmt: skip
+                self.seen = row.id
         return True
 
     def _touch(
@@ -191,10 +197,9 @@ class ViewCache:
         commits = self.database.commits
         if memo is not None and (seen := memo.get(self)) is not None and seen[0] == commits:
             return seen[1]
-        db = reader.connection()
-        stamp = self.database.first_read(db, events.stamp)
+        stamp, rows = self.database.first_read(reader.connection(), self._touches.read)
         with self._advancing:
-            if not self._touches.advance(db, stamp):
+            if not self._touches.take_in(stamp, rows):
                 self.clear()
         if memo is not None:
             memo[self] = (commits, stamp)
