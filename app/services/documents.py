@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import func, select
@@ -267,6 +268,23 @@ def get_document(
             scheme=document.scheme,
             provisions=tuple(provision_views(db, tree)),
         )
+
+
+def refresh_document(
+    database: Database,
+    stale: DocumentView,
+    provision_ids: Collection[int],
+    *,
+    viewer: Actor | None = None,
+) -> DocumentView | None:
+    """`stale` with these provisions read again: what `get_document` gives when only they
+    changed since (none moved, none came or went). None if one of them is not in it."""
+    with database.read() as db:
+        tree = read_tree(db, stale.id, viewer=viewer)
+        fresh = {v.id: v for v in provision_views(db, tree, only=provision_ids)}
+    if fresh.keys() != set(provision_ids) or not fresh.keys() <= {p.id for p in stale.provisions}:
+        return None
+    return replace(stale, provisions=tuple(fresh.get(p.id, p) for p in stale.provisions))
 
 
 _ALT = re.compile(r" alt(?: \d+)?$")

@@ -57,6 +57,9 @@ def document_view(database: Database, actor: Actor, document_id: int) -> Documen
         viewer=actor,
         document_of=lambda _: document_id,
         scope=(document_id, None),  # every paragraph's status and pending count
+        update=lambda stale, paragraphs: documents.refresh_document(
+            database, stale, paragraphs, viewer=actor
+        ),
     )
 
 

@@ -135,6 +135,18 @@ class _Touches:
             return self.anything_in.get(document_id, _NEVER) <= since
         return self.provision.get((document_id, provision_id), _NEVER) <= since
 
+    def paragraphs_changed(self, entry: _Entry) -> frozenset[int] | None:
+        """The paragraphs touched since `entry`, an answer about a whole document, was
+        computed; None if the document as a whole changed (or the entry is not usable)."""
+        scope = entry.scope
+        if not entry.done.is_set() or entry.error is not None or not isinstance(scope, tuple):
+            return None
+        document_id, provision_id = scope
+        if provision_id is not None or not self.document_unchanged(document_id, entry.stamp):
+            return None
+        touched = list(self.provision.items())  # a copy: other requests may be adding to it
+        return frozenset(p for (d, p), when in touched if d == document_id and when > entry.stamp)
+
     def document_unchanged(self, document_id: int, since: Stamp) -> bool:
         """Is the document as a whole (its title, visibility, structure) as at `since`?"""
         return self.everything <= since and self.document.get(document_id, _NEVER) <= since
@@ -232,11 +244,16 @@ class ViewCache:
         viewer: Actor | None = None,
         document_of: Callable[[T], int] | None = None,
         scope: Scope | Callable[[T], Scope] = None,
+        update: Callable[[T, frozenset[int]], T | None] | None = None,
     ) -> T:
         """The kept answer for `key`, or `compute()`'s. `scope`: what it depends on (a value,
         or a function of the answer); None for anything at all. With `document_of`, a kept
         answer is given only to a `viewer` who may read that document (as `compute` would
-        have refused them)."""
+        have refused them). `update(stale, paragraphs)`: for an answer about a whole document,
+        the stale answer brought up to date when only these paragraphs changed since (None to
+        compute it anew) — a proposal changes one paragraph's count, not the other 299."""
+        changed: frozenset[int] | None = None
+        stale: Any = None
         with _Reader(self.database) as reader:
             stamp = self._stamp(reader)
             with self._lock:
@@ -247,6 +264,9 @@ class ViewCache:
                     self.hits += 1
                 else:
                     self.misses += 1
+                    if update is not None and entry is not None:
+                        changed = self._touches.paragraphs_changed(entry)
+                        stale = entry.value
                     entry = self._entries[key] = _Entry(
                         stamp,
                         scope=None if callable(scope) else scope,
@@ -261,7 +281,10 @@ class ViewCache:
                 return entry.value  # type: ignore[no-any-return]
         if not kept:
             try:
-                entry.value = compute()
+                if changed is not None and update is not None:
+                    entry.value = update(stale, changed)
+                if entry.value is None:
+                    entry.value = compute()
                 if entry.scoped is not None:
                     entry.scope = entry.scoped(entry.value)
             except BaseException as exc:

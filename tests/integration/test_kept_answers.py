@@ -254,6 +254,31 @@ def test_a_change_to_one_paragraph_keeps_the_others_answers(world: World) -> Non
     assert provision_detail(db, eu, op2) is not first2  # brackets may renumber: all recomputed
 
 
+def test_a_documents_answer_is_brought_up_to_date_paragraph_by_paragraph(world: World) -> None:
+    """After changes to some paragraphs only, the kept document view is updated by reading
+    those again (the others' views are the same objects), and equals a fresh computation; a
+    change to the document as a whole computes it anew."""
+    from app.web.answers import document_view
+
+    op1, op2, op3 = world.provision("OP1"), world.provision("OP2"), world.provision("OP3")
+    db, eu, doc = world.database, world.eu, world.document.id
+    before = document_view(db, eu, doc)
+    made = [
+        amendments.propose(db, actor=world.usa, provision_id=pid, kind=AmendmentKind.DELETE)
+        for pid in (op1, op3)
+    ]
+    after = document_view(db, eu, doc)
+    assert after == documents.get_document(db, document_id=doc) != before
+    old, new = {p.id: p for p in before.provisions}, {p.id: p for p in after.provisions}
+    assert [p.id for p in after.provisions] == [p.id for p in before.provisions]
+    assert {pid for pid in new if new[pid] is not old[pid]} == {op1, op3}
+    assert new[op1].pending == old[op1].pending + 1 and new[op2] is old[op2]
+    decisions.decide(db, actor=world.mexico, amendment_id=made[0].id, decision=Decision.ACCEPT)
+    accepted = document_view(db, eu, doc)  # OP1 deleted: labels moved, computed anew
+    assert accepted == documents.get_document(db, document_id=doc)
+    assert all(p is not new[p.id] for p in accepted.provisions if p.id in new)
+
+
 def _worker(world: World) -> TestClient:
     """A second server process in miniature: its own app, `Database` and kept answers."""
     from app.db.session import Database
