@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -184,6 +185,8 @@ class ViewCache:
         self._lock = threading.Lock()
         self._touches = _Touches()
         self._advancing = threading.Lock()
+        #: The latest read of the stamp: when it started, and what it read.
+        self._latest: tuple[float, Stamp] = (float("-inf"), _NEVER)
         self.hits = self.misses = 0
 
     def clear(self) -> None:
@@ -204,17 +207,32 @@ class ViewCache:
         return value
 
     def _stamp(self, reader: _Reader) -> Stamp:
-        """Where the event log stands, read once per request (unless the request wrote)."""
+        """Where the event log stands, for this request: read once per request (again after a
+        write of its own), unless another request read it after this one arrived.
+
+        A stamp is fresh enough for a request if it was read after the request arrived: every
+        change its sender could have seen was committed by then. Under load many requests
+        arrive while others are being answered, and share the reads made meanwhile."""
         memo = _request_stamps.get()
         commits = self.database.commits
-        if memo is not None and (seen := memo.get(self)) is not None and seen[0] == commits:
-            return seen[1]
+        if memo is not None:
+            seen = memo.stamps.get(self)
+            if seen is not None and seen[0] == commits:
+                return seen[1]
+            needed = memo.arrived if seen is None else time.monotonic()
+            latest = self._latest
+            if latest[0] >= needed:
+                memo.stamps[self] = (commits, latest[1])
+                return latest[1]
+        started = time.monotonic()
         stamp, rows = self.database.first_read(reader.connection(), self._touches.read)
         with self._advancing:
             if not self._touches.take_in(stamp, rows):
                 self.clear()
+            if started > self._latest[0]:
+                self._latest = (started, stamp)
         if memo is not None:
-            memo[self] = (commits, stamp)
+            memo.stamps[self] = (commits, stamp)
         return stamp
 
     def _require_readable(
@@ -326,9 +344,16 @@ class _Reader(contextlib.AbstractContextManager["_Reader"]):
             self._opened.close()
 
 
-#: The stamps read by the current request, per cache: several answers on one page share one
-#: read of the event log (`RequestStamps` gives each request its own).
-_request_stamps: ContextVar[dict[ViewCache, tuple[int, Stamp]] | None] = ContextVar(
+@dataclass
+class _RequestMemo:
+    """When the current request arrived, and the stamps it read, per cache: several answers on
+    one page share one read of the event log (`RequestStamps` gives each request its own)."""
+
+    arrived: float
+    stamps: dict[ViewCache, tuple[int, Stamp]] = field(default_factory=dict)
+
+
+_request_stamps: ContextVar[_RequestMemo | None] = ContextVar(
     "rolltext_request_stamps", default=None
 )
 
@@ -344,7 +369,7 @@ class RequestStamps:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _request_stamps.set({})
+        token = _request_stamps.set(_RequestMemo(time.monotonic()))
         try:
             await self.app(scope, receive, send)
         finally:

@@ -279,6 +279,47 @@ def test_a_documents_answer_is_brought_up_to_date_paragraph_by_paragraph(world: 
     assert all(p is not new[p.id] for p in accepted.provisions if p.id in new)
 
 
+def test_a_request_shares_a_stamp_read_only_if_it_was_read_after_the_request_arrived(
+    world: World,
+) -> None:
+    """Requests answered together share the reads of the event log made after they arrived,
+    never one made before: a change committed before a request arrived is always seen."""
+    import time
+
+    from sqlalchemy import event as sa_event
+
+    from app.web.kept import ViewCache, _Reader, _request_stamps, _RequestMemo
+
+    cache = ViewCache(world.database)
+    reads: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SELECT max(id) FROM events") or "AS provision_id" in statement:
+            reads.append(statement)  # `events.stamp` or `events.since`: a read of the stamp
+
+    sa_event.listen(world.database._peek_engine, "before_cursor_execute", note)
+
+    def stamp_for(arrived: float) -> int:
+        token = _request_stamps.set(_RequestMemo(arrived))
+        try:
+            with _Reader(world.database) as reader:
+                return cache._stamp(reader)
+        finally:
+            _request_stamps.reset(token)
+
+    early = time.monotonic()
+    first = stamp_for(time.monotonic())
+    amendments.propose(
+        world.database, actor=world.eu, provision_id=world.provision("OP2"),
+        kind=AmendmentKind.DELETE,
+    )  # fmt: skip
+    count = len(reads)
+    assert stamp_for(early) == first and len(reads) == count  # arrived before: shares the read
+    later = stamp_for(time.monotonic())  # arrived after the change: reads again, and sees it
+    assert later > first and len(reads) == count + 1
+    assert stamp_for(early) == later and len(reads) == count + 1
+
+
 def _worker(world: World) -> TestClient:
     """A second server process in miniature: its own app, `Database` and kept answers."""
     from app.db.session import Database
