@@ -287,6 +287,41 @@ def refresh_document(
     return replace(stale, provisions=tuple(fresh.get(p.id, p) for p in stale.provisions))
 
 
+def refresh_provision(
+    database: Database,
+    stale: ProvisionDetail,
+    amendment_ids: Collection[int],
+    *,
+    viewer: Actor | None = None,
+) -> ProvisionDetail:
+    """`stale` with these proposals read again, when only they changed since (their words,
+    proponents, positions or state: `events.PROPOSAL_KINDS`), and with them the paragraph's
+    pending count and the collisions between its proposals."""
+    provision_id = stale.provision.id
+    with database.read() as db:
+        tree = read_tree(db, stale.provision.document_id, viewer=viewer)
+        directory = load_directory(db)
+        view = next(iter(provision_views(db, tree, directory, only={provision_id})), None)
+        if view is None:
+            raise NotFound(f"Provision {provision_id} is no longer in the text.")
+        fresh = selected_views(
+            db,
+            select(Amendment)
+            .where(Amendment.provision_id == provision_id, Amendment.id.in_(amendment_ids))
+            .order_by(Amendment.id),
+            tree=tree,
+            directory=directory,
+        )
+    by_id = {a.id: a for a in stale.amendments} | {a.id: a for a in fresh}
+    amendment_list = [by_id[i] for i in sorted(by_id)]
+    return replace(
+        stale,
+        provision=view,
+        amendments=tuple(amendment_list),
+        collisions=collisions(amendment_list),
+    )
+
+
 _ALT = re.compile(r" alt(?: \d+)?$")
 
 

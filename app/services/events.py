@@ -119,6 +119,22 @@ STRUCTURAL_KINDS = frozenset(
     }
 )
 
+#: Kinds that change one proposal (its words, proponents or positions) and its paragraph's
+#: pending count, and nothing else: an answer about that paragraph is brought up to date by
+#: reading that proposal again (`app.web.kept.ViewCache.get`'s `update`).
+PROPOSAL_KINDS = frozenset(
+    {
+        "amendment.proposed",
+        "amendment.joined",
+        "amendment.revised",
+        "amendment.withdrawn",
+        "amendment.proponent_withdrew",
+        "amendment.support",
+        "amendment.oppose",
+        "amendment.position_cleared",
+    }
+)
+
 #: Kinds that change who is signed in, and nothing any page shows.
 ACCOUNT_KINDS = frozenset({"session.ended", "token.issued", "token.revoked", "user.created"})
 
@@ -146,7 +162,8 @@ def moved_since(db: Session, earlier: int, kinds: frozenset[str]) -> tuple[int, 
 
 
 def since(db: Session | Connection, event_id: int) -> Sequence[Any]:
-    """The events after `event_id`, in order, with the paragraph each names (`app.web.kept`)."""
+    """The events after `event_id`, in order, with the paragraph and the proposal each names
+    (`app.web.kept`)."""
     return db.execute(_SINCE, {"earlier": event_id}).all()
 
 
@@ -160,6 +177,7 @@ _SINCE = (
         Event.subject,
         Event.subject_id,
         Event.data["provision_id"].as_integer().label("provision_id"),
+        Event.data["amendment_id"].as_integer().label("amendment_id"),
     )
     .where(Event.id > bindparam("earlier"))
     .order_by(Event.id)

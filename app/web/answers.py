@@ -81,6 +81,9 @@ def provision_detail(database: Database, actor: Actor, provision_id: int) -> Pro
         viewer=actor,
         document_of=lambda detail: detail.provision.document_id,
         scope=_paragraph,
+        update=lambda stale, proposals: documents.refresh_provision(
+            database, stale, proposals, viewer=actor
+        ),
     )
 
 

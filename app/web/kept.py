@@ -12,6 +12,7 @@ import contextlib
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ class _Touches:
     event (`events.ACCOUNT_KINDS`), who is signed in; any other without a document, everything.
     A touch is recorded as the event's id: answers computed at that stamp or later show it."""
 
+    HISTORY = 32
+
     def __init__(self) -> None:
         self.seen: Stamp | None = None
         self.everything = _NEVER  # changes to anything at all (events without a document)
@@ -70,6 +73,8 @@ class _Touches:
         self.document: dict[int, Stamp] = {}  # whole-document changes
         self.anything_in: dict[int, Stamp] = {}  # any change in the document
         self.provision: dict[tuple[int, int], Stamp] = {}
+        #: Each paragraph's latest touches: (stamp, the proposal changed, if only that).
+        self.history: dict[tuple[int, int], deque[tuple[Stamp, int | None]]] = {}
 
     def read(self, db: Any) -> tuple[Stamp, Sequence[Any]]:
         """Where the log stands, and the events since the last stamp seen: one query (the log
@@ -89,7 +94,7 @@ class _Touches:
         for row in rows:
             if row.id > self.seen:  # not taken in already by a request read at the same time
                 self._touch(row.id, row.kind, row.document_id, row.subject, row.subject_id,
-                            row.provision_id)  # fmt: skip
+                            row.provision_id, row.amendment_id)  # fmt: skip
                 self.seen = row.id
         return True
 
@@ -101,6 +106,7 @@ class _Touches:
         subject: str,
         subject_id: int | None,
         provision_id: int | None,
+        amendment_id: int | None,
     ) -> None:
         if kind in events.ACCOUNT_KINDS:
             self.accounts = max(self.accounts, when)
@@ -114,7 +120,10 @@ class _Touches:
         if provision_id is None or kind in events.STRUCTURAL_KINDS:
             _raise(self.document, document_id, when)
         else:
-            _raise(self.provision, (document_id, provision_id), when)
+            paragraph = (document_id, provision_id)
+            _raise(self.provision, paragraph, when)
+            proposal = amendment_id if kind in events.PROPOSAL_KINDS else None
+            self.history.setdefault(paragraph, deque(maxlen=self.HISTORY)).append((when, proposal))
 
     def unchanged(self, entry: _Entry, stamp: Stamp) -> bool:
         """May `entry`, computed at its stamp, be served at `stamp`?"""
@@ -136,17 +145,27 @@ class _Touches:
             return self.anything_in.get(document_id, _NEVER) <= since
         return self.provision.get((document_id, provision_id), _NEVER) <= since
 
-    def paragraphs_changed(self, entry: _Entry) -> frozenset[int] | None:
-        """The paragraphs touched since `entry`, an answer about a whole document, was
-        computed; None if the document as a whole changed (or the entry is not usable)."""
-        scope = entry.scope
+    def changed_parts(self, entry: _Entry) -> frozenset[int] | None:
+        """What changed in what `entry` shows since it was computed, when an answer can be
+        brought up to date part by part: for an answer about a whole document, the paragraphs
+        touched; about one paragraph, the proposals changed (`events.PROPOSAL_KINDS`). None if
+        anything else changed, or the entry is not usable."""
+        scope, since = entry.scope, entry.stamp
         if not entry.done.is_set() or entry.error is not None or not isinstance(scope, tuple):
             return None
         document_id, provision_id = scope
-        if provision_id is not None or not self.document_unchanged(document_id, entry.stamp):
+        if not self.document_unchanged(document_id, since):
             return None
-        touched = list(self.provision.items())  # a copy: other requests may be adding to it
-        return frozenset(p for (d, p), when in touched if d == document_id and when > entry.stamp)
+        if provision_id is None:
+            touched = list(self.provision.items())  # a copy: other requests may be adding to it
+            return frozenset(p for (d, p), when in touched if d == document_id and when > since)
+        history = list(self.history.get(scope, ()))
+        if len(history) == self.HISTORY and history[0][0] > since:
+            return None  # older touches forgotten: what else changed is not known
+        changes = [proposal for when, proposal in history if when > since]
+        if None in changes:
+            return None
+        return frozenset(p for p in changes if p is not None)
 
     def document_unchanged(self, document_id: int, since: Stamp) -> bool:
         """Is the document as a whole (its title, visibility, structure) as at `since`?"""
@@ -267,9 +286,10 @@ class ViewCache:
         """The kept answer for `key`, or `compute()`'s. `scope`: what it depends on (a value,
         or a function of the answer); None for anything at all. With `document_of`, a kept
         answer is given only to a `viewer` who may read that document (as `compute` would
-        have refused them). `update(stale, paragraphs)`: for an answer about a whole document,
-        the stale answer brought up to date when only these paragraphs changed since (None to
-        compute it anew) — a proposal changes one paragraph's count, not the other 299."""
+        have refused them). `update(stale, parts)`: the stale answer brought up to date when
+        only these parts of it changed since (`_Touches.changed_parts`: an answer about a
+        document, its paragraphs; about a paragraph, its proposals), or None to compute it
+        anew — a proposal changes one paragraph's pending count, not the other 299."""
         changed: frozenset[int] | None = None
         stale: Any = None
         with _Reader(self.database) as reader:
@@ -283,7 +303,7 @@ class ViewCache:
                 else:
                     self.misses += 1
                     if update is not None and entry is not None:
-                        changed = self._touches.paragraphs_changed(entry)
+                        changed = self._touches.changed_parts(entry)
                         stale = entry.value
                     entry = self._entries[key] = _Entry(
                         stamp,

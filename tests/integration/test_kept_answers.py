@@ -279,6 +279,42 @@ def test_a_documents_answer_is_brought_up_to_date_paragraph_by_paragraph(world: 
     assert all(p is not new[p.id] for p in accepted.provisions if p.id in new)
 
 
+def test_a_paragraphs_answer_is_brought_up_to_date_proposal_by_proposal(world: World) -> None:
+    """After proposals and positions on a paragraph, its kept detail is updated by reading
+    those proposals again (the others' views are the same objects) and equals a fresh
+    computation; any other change to the paragraph computes it anew."""
+    from app.web.answers import provision_detail
+
+    op1 = world.provision("OP1")
+    db, eu = world.database, world.eu
+    first = amendments.propose(
+        db, actor=world.usa, provision_id=op1, kind=AmendmentKind.DELETE
+    )  # fmt: skip
+    amendments.propose(
+        db, actor=world.egypt, provision_id=op1, kind=AmendmentKind.INSERT_AFTER,
+        text="Also decides to meet again;",
+    )  # fmt: skip
+    before = provision_detail(db, eu, op1)
+    second = amendments.propose(
+        db, actor=world.russia, provision_id=op1, kind=AmendmentKind.WORDING,
+        text=before.provision.text.replace("2018", "2020"),
+    )  # fmt: skip
+    amendments.take_position(db, actor=world.norway, amendment_id=first.id, stance="support")
+    after = provision_detail(db, eu, op1)
+    assert after == documents.get_provision(db, provision_id=op1) != before
+    assert [a.id for a in after.amendments][-1] == second.id
+    assert [a for a in after.amendments if a.id == first.id][0].supporters == ("Norway",)
+    unchanged = [a for a in after.amendments if a.id not in (first.id, second.id)]
+    assert unchanged and all(any(a is b for b in before.amendments) for a in unchanged)
+    assert after.provision.pending == before.provision.pending + 1
+    decisions.decide(
+        db, actor=world.mexico, amendment_id=second.id, decision=Decision.REJECT, reason="No."
+    )
+    rejected = provision_detail(db, eu, op1)  # a decision: computed anew
+    assert rejected == documents.get_provision(db, provision_id=op1)
+    assert not any(a is b for a in rejected.amendments for b in after.amendments)
+
+
 def test_a_request_shares_a_stamp_read_only_if_it_was_read_after_the_request_arrived(
     world: World,
 ) -> None:
