@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from app.db.session import Database
 from app.domain.amendments import AmendmentState
-from app.domain.errors import NotAuthenticated
+from app.domain.errors import NotAuthenticated, NotFound
 from app.domain.roles import Actor
 from app.services import accounts, amendments, documents, revisions
 from app.services.permissions import can_read
@@ -140,12 +140,18 @@ def amendment_list(
     offset: int = 0,
 ) -> Response:
     """`GET /api/v1/documents/{id}/amendments`: a list about one provision is kept while
-    changes touch only other paragraphs."""
-    return json_answer(
-        database,
-        ("amendments", document_id, provision_id, delegation, state, limit, offset),
-        list[AmendmentView],
-        lambda: amendments.list_amendments(
+    changes touch only other paragraphs, and taken from the provision's kept view."""
+
+    def listed() -> list[AmendmentView]:
+        if provision_id is not None and delegation is None:
+            try:
+                detail = provision_detail(database, actor, provision_id)
+            except NotFound:  # no such provision, or not for this viewer: as the query says
+                detail = None
+            if detail is not None and detail.provision.document_id == document_id:
+                found = [a for a in detail.amendments if state is None or a.state is state]
+                return found[offset : offset + limit]  # both in the order they were made
+        return amendments.list_amendments(
             database,
             document_id=document_id,
             provision_id=provision_id,
@@ -154,7 +160,13 @@ def amendment_list(
             limit=limit,
             offset=offset,
             viewer=actor,
-        ),
+        )
+
+    return json_answer(
+        database,
+        ("amendments", document_id, provision_id, delegation, state, limit, offset),
+        list[AmendmentView],
+        listed,
         lambda _: document_id,
         actor,
         lambda _: provision_id,

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from app.config import Settings
 from app.db.models import Provision
@@ -178,6 +179,46 @@ def test_the_api_keeps_an_answer_only_until_the_next_change(world: World) -> Non
         assert listed.status_code == 404
 
 
+def test_a_paragraphs_list_of_proposals_is_the_one_the_query_gives(world: World) -> None:
+    """The API's list of one paragraph's proposals is taken from its kept view: with a state,
+    an offset and a limit, it is what the query of the service gives, before and after
+    changes; a paragraph of another document, or none, lists nothing, as the query does."""
+    from app.services.views import AmendmentView
+
+    app = create_app(
+        Settings(secret_key="test-secret", database_url=world.database.url), database=world.database
+    )
+    op1, doc = world.provision("OP1"), world.document.id
+    db = world.database
+
+    def service(**filters: object) -> list[object]:
+        listed = amendments.list_amendments(db, document_id=doc, provision_id=op1, **filters)
+        return TypeAdapter(list[AmendmentView]).dump_python(listed, mode="json")
+
+    with TestClient(app) as client:
+        sign_in(client, "usa")
+        url = f"/api/v1/documents/{doc}/amendments?provision_id={op1}"
+        made = [
+            amendments.propose(db, actor=actor, provision_id=op1, kind=kind, text=text)
+            for actor, kind, text in (
+                (world.eu, AmendmentKind.DELETE, None),
+                (world.russia, AmendmentKind.INSERT_AFTER, "Also decides to act;"),
+                (world.egypt, AmendmentKind.INSERT_AFTER, "Also decides to meet;"),
+            )
+        ]
+        assert client.get(url).json() == service()
+        decisions.decide(db, actor=world.mexico, amendment_id=made[1].id,
+                         decision=Decision.REJECT, reason="No.")  # fmt: skip
+        amendments.take_position(db, actor=world.norway, amendment_id=made[2].id, stance="oppose")
+        assert client.get(url).json() == service()
+        assert client.get(f"{url}&state=pending").json() == service(state="pending")
+        assert client.get(f"{url}&state=rejected").json() == service(state="rejected") != []
+        assert client.get(f"{url}&offset=1&limit=1").json() == service(offset=1, limit=1)
+        assert len(client.get(f"{url}&offset=1&limit=1").json()) == 1
+        other = f"/api/v1/documents/{doc}/amendments?provision_id=999999"
+        assert client.get(other).json() == []
+
+
 def test_shared_proposal_articles_show_each_viewer_their_own_forms(world: World) -> None:
     """Articles are rendered once and shared; each session still gets its own CSRF token,
     and each delegation its own buttons (proponent, supporter, opponent, neither)."""
@@ -303,7 +344,7 @@ def test_a_paragraphs_answer_is_brought_up_to_date_proposal_by_proposal(world: W
     after = provision_detail(db, eu, op1)
     assert after == documents.get_provision(db, provision_id=op1) != before
     assert [a.id for a in after.amendments][-1] == second.id
-    assert [a for a in after.amendments if a.id == first.id][0].supporters == ("Norway",)
+    assert next(a for a in after.amendments if a.id == first.id).supporters == ("Norway",)
     unchanged = [a for a in after.amendments if a.id not in (first.id, second.id)]
     assert unchanged and all(any(a is b for b in before.amendments) for a in unchanged)
     assert after.provision.pending == before.provision.pending + 1
