@@ -296,27 +296,24 @@ def refresh_provision(
 ) -> ProvisionDetail:
     """`stale` with these proposals read again, when only they changed since (their words,
     proponents, positions or state: `events.PROPOSAL_KINDS`), and with them the paragraph's
-    pending count and the collisions between its proposals."""
+    pending count and the collisions between its proposals. (Its words, status and place are
+    as they were: those kinds change none of them.)"""
     provision_id = stale.provision.id
     with database.read() as db:
         tree = read_tree(db, stale.provision.document_id, viewer=viewer)
-        directory = load_directory(db)
-        view = next(iter(provision_views(db, tree, directory, only={provision_id})), None)
-        if view is None:
-            raise NotFound(f"Provision {provision_id} is no longer in the text.")
         fresh = selected_views(
             db,
             select(Amendment)
             .where(Amendment.provision_id == provision_id, Amendment.id.in_(amendment_ids))
             .order_by(Amendment.id),
             tree=tree,
-            directory=directory,
         )
     by_id = {a.id: a for a in stale.amendments} | {a.id: a for a in fresh}
     amendment_list = [by_id[i] for i in sorted(by_id)]
+    pending = sum(1 for a in amendment_list if a.state is AmendmentState.PENDING)
     return replace(
         stale,
-        provision=view,
+        provision=replace(stale.provision, pending=pending),  # as `pending_counts` counts
         amendments=tuple(amendment_list),
         collisions=collisions(amendment_list),
     )
