@@ -834,7 +834,7 @@ class Simulator:
             decided_by_id=None,
             decision_reason=None,
             result_version_id=None,
-            lock=2,
+            lock=1,  # inserted, then its wording set by a plain UPDATE (the lock is the ORM's)
         )
         self.wordings_of.setdefault(aid, []).append(wid)
         self.wordings[wid] = dict(
