@@ -1055,7 +1055,12 @@ class Simulator:
                     created_at=self.now,
                 )
                 self._index(other, add=False)
-                a.update(current_wording_id=wid, lock=a["lock"] + 1)
+                a.update(
+                    current_wording_id=wid,
+                    lock=a["lock"] + 1,
+                    needs_redraft=False,
+                    redraft_reason=None,
+                )
                 self._index(other, add=True)
         return vid
 

@@ -570,6 +570,9 @@ def _move_onto(db: Session, moved: list[tuple[Amendment, dict[str, object]]]) ->
         .values(
             current_wording_id=case(targets, value=Amendment.id),
             lock=Amendment.lock + 1,
+            # one flagged by an earlier decision that now applies again no longer needs redraft
+            needs_redraft=False,
+            redraft_reason=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -579,7 +582,7 @@ def _move_onto(db: Session, moved: list[tuple[Amendment, dict[str, object]]]) ->
             "nothing was decided. Reload and decide again."
         )
     for amendment, _ in moved:
-        db.expire(amendment, ["current_wording_id", "lock"])
+        db.expire(amendment, ["current_wording_id", "lock", "needs_redraft", "redraft_reason"])
 
 
 def _flag_pending(db: Session, provision_id: int, *, exclude: int, reason: str) -> None:

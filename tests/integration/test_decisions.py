@@ -66,6 +66,30 @@ def test_accept_makes_a_new_version_and_rebases_the_others(world: World) -> None
     assert not c3.needs_redraft and c3.base_version == 2
 
 
+def test_a_flagged_proposal_that_applies_again_after_a_later_change_is_no_longer_flagged(
+    world: World,
+) -> None:
+    """A proposal that needed redrafting keeps the wording it was written on; when a later
+    version makes that wording apply again (here the conflicting change is undone), it is
+    carried over like any other and may be decided without a redraft."""
+    usa = propose(world, world.usa, "OP1", OP1.replace("in 2018", "in 2019"))
+    eu = propose(world, world.eu, "OP1", OP1.replace("in 2018", "in 2020"))
+    decisions.decide(world.database, actor=world.mexico, amendment_id=eu.id,
+                     decision=Decision.ACCEPT)  # fmt: skip
+    flagged = amendments.get_amendment(world.database, amendment_id=usa.id)
+    assert flagged.needs_redraft and flagged.base_version == 1
+    back = propose(world, world.russia, "OP1", OP1)  # the 2018 of the first version again
+    decisions.decide(world.database, actor=world.mexico, amendment_id=back.id,
+                     decision=Decision.ACCEPT)  # fmt: skip
+    carried = amendments.get_amendment(world.database, amendment_id=usa.id)
+    assert not carried.needs_redraft and carried.redraft_reason is None
+    assert carried.base_version == 3 and carried.proposed_text == OP1.replace("2018", "2019")
+    assert [w.reason for w in carried.wordings] == ["proposed", "rebased"]
+    decisions.decide(world.database, actor=world.mexico, amendment_id=usa.id,
+                     decision=Decision.ACCEPT)  # fmt: skip
+    assert world.text("OP1") == OP1.replace("in 2018", "in 2019")
+
+
 def test_collisions_are_reported(world: World) -> None:
     a = propose(world, world.usa, "OP1", OP1.replace("to convene", "to hold"))
     b = propose(world, world.russia, "OP1", OP1.replace("to convene", "to organise"))
