@@ -56,6 +56,14 @@ def _prepare_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+#: PostgreSQL connections of one process, at most: reads and writes (SQLAlchemy's default pool,
+#: 5 kept + 10 more under load), the event log's position (`Database.peek`), and the live
+#: stream's LISTEN and NOTIFY (`app.web.live`). Times the workers and replicas, this must stay
+#: under the server's max_connections (100 by default): README, "Production and scaling out".
+PEEK_CONNECTIONS = 5
+CONNECTIONS_PER_PROCESS = 15 + PEEK_CONNECTIONS + 2
+
+
 def shows_only_committed(session: Session) -> bool:
     """Has everything this session read been committed, so that others may be given it? True
     of a reading session, and of a writing one until its first flush (its own changes may yet
@@ -86,11 +94,21 @@ class Database:
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
         # `peek` checks its connections out without a ping (a round trip before every short
         # read); a connection that died with the server fails its first statement, which
-        # `peek` then runs again on a fresh one.
+        # `peek` then runs again on a fresh one. Each is held for one short query, so a few
+        # serve a whole process: PEEK_CONNECTIONS at most, named so in pg_stat_activity.
         self._peek_pool = (
             self.engine
             if url.startswith("sqlite")
-            else make_engine(url, pool_pre_ping=False, **engine_kwargs)
+            else make_engine(
+                url,
+                **{
+                    "pool_pre_ping": False,
+                    "pool_size": 2,
+                    "max_overflow": PEEK_CONNECTIONS - 2,
+                    "connect_args": {"application_name": "rolltext-peek"},
+                    **engine_kwargs,
+                },
+            )
         )
         self._peek_engine = (
             self._peek_pool

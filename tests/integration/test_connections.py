@@ -1,0 +1,62 @@
+"""How many PostgreSQL connections a process holds: a bounded number, which the deployment's
+workers must fit in the server's max_connections."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app.db.session import CONNECTIONS_PER_PROCESS, PEEK_CONNECTIONS, Database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has no server
+def test_reads_of_the_log_share_a_few_connections(database: Database) -> None:
+    """Twenty requests reading the log's position at once use at most PEEK_CONNECTIONS
+    connections (each is held for one short query), named so in pg_stat_activity."""
+    start = threading.Barrier(21)
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            start.wait(10)
+            with database.peek() as connection:
+                database.first_read(connection, lambda c: c.execute(text("SELECT pg_sleep(0.1)")))
+        except BaseException as exc:
+            failures.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(20)]
+    for reader in readers:
+        reader.start()
+    seen = []
+    with database.engine.connect() as admin:
+        start.wait(10)
+        while any(r.is_alive() for r in readers):
+            seen.append(
+                admin.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND application_name = 'rolltext-peek'"
+                    )
+                ).scalar_one()
+            )
+    for reader in readers:
+        reader.join()
+    assert not failures, failures
+    assert 2 <= max(seen) <= PEEK_CONNECTIONS
+
+
+def test_the_compose_files_workers_fit_in_postgresqls_connections() -> None:
+    """docker-compose runs N workers against one PostgreSQL: N processes' connections, at
+    most, must stay under its max_connections (100 unless the compose file sets it)."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    workers = int(re.search(r"--workers (\d+)", compose).group(1))  # type: ignore[union-attr]
+    limit = re.search(r"max_connections=(\d+)", compose)
+    max_connections = int(limit.group(1)) if limit else 100
+    superuser_reserved = 3  # PostgreSQL keeps these for administrators
+    assert workers * CONNECTIONS_PER_PROCESS <= max_connections - superuser_reserved
