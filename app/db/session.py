@@ -103,8 +103,8 @@ class Database:
                 url,
                 **{
                     "pool_pre_ping": False,
-                    "pool_size": 2,
-                    "max_overflow": PEEK_CONNECTIONS - 2,
+                    "pool_size": PEEK_CONNECTIONS,  # opened as needed, then kept
+                    "max_overflow": 0,
                     "connect_args": {"application_name": "rolltext-peek"},
                     **engine_kwargs,
                 },

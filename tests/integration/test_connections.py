@@ -34,7 +34,8 @@ def test_reads_of_the_log_share_a_few_connections(database: Database) -> None:
     for reader in readers:
         reader.start()
     seen = []
-    with database.engine.connect() as admin:
+    # autocommit: pg_stat_activity is read once per transaction, so a new one for each look
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
         start.wait(10)
         while any(r.is_alive() for r in readers):
             seen.append(
