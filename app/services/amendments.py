@@ -752,8 +752,16 @@ def _same_proposal(
 ) -> Amendment | None:
     """The pending proposal that says exactly the same thing, if any (one query)."""
     query = _same_proposal_query(kind, to_top=move_after_id is None)
-    params = {"provision": provision.id, "kind": kind, "version": version_id, "text": text}
-    return db.scalars(query, {**params, "after": move_after_id}).first()
+    return db.scalars(
+        query,  # the parameters its kind does not name are ignored
+        {
+            "provision": provision.id,
+            "kind": kind,
+            "version": version_id,
+            "text": text,
+            "after": move_after_id,
+        },
+    ).first()
 
 
 @functools.cache

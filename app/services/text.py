@@ -164,22 +164,7 @@ class _KeptTrees:
 
     #: Changes that leave every paragraph where it was, with its label, status and wording:
     #: a kept outline outlives them (most of a session's events are these).
-    NEUTRAL = (
-        frozenset(
-            {
-                "amendment.proposed",
-                "amendment.joined",
-                "amendment.revised",
-                "amendment.withdrawn",
-                "amendment.proponent_withdrew",
-                "amendment.support",
-                "amendment.oppose",
-                "amendment.position_cleared",
-                "input.submitted",
-            }
-        )
-        | events.ACCOUNT_KINDS
-    )
+    NEUTRAL = events.PROPOSAL_KINDS | {"input.submitted"} | events.ACCOUNT_KINDS
 
     def __init__(self) -> None:
         self._kept: weakref.WeakKeyDictionary[Any, dict[int, tuple[int, DocumentTree]]] = (

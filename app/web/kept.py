@@ -64,7 +64,7 @@ class _Touches:
     event (`events.ACCOUNT_KINDS`), who is signed in; any other without a document, everything.
     A touch is recorded as the event's id: answers computed at that stamp or later show it."""
 
-    HISTORY = 32
+    HISTORY = 32  # touches remembered per paragraph: older ones make its answers computed anew
 
     def __init__(self) -> None:
         self.seen: Stamp | None = None
@@ -72,9 +72,9 @@ class _Touches:
         self.accounts = _NEVER  # sign-outs, tokens, users: they change no page, only who asks
         self.document: dict[int, Stamp] = {}  # whole-document changes
         self.anything_in: dict[int, Stamp] = {}  # any change in the document
-        self.provision: dict[tuple[int, int], Stamp] = {}
-        #: Each paragraph's latest touches: (stamp, the proposal changed, if only that).
-        self.history: dict[tuple[int, int], deque[tuple[Stamp, int | None]]] = {}
+        #: Each paragraph's latest touches, oldest first: (stamp, the proposal changed, if that
+        #: was all) — the last one says when it last changed, the others what changed since.
+        self.paragraph: dict[tuple[int, int], deque[tuple[Stamp, int | None]]] = {}
 
     def read(self, db: Any) -> tuple[Stamp, Sequence[Any]]:
         """Where the log stands, and the events since the last stamp seen: one query (the log
@@ -93,21 +93,13 @@ class _Touches:
             return False
         for row in rows:
             if row.id > self.seen:  # not taken in already by a request read at the same time
-                self._touch(row.id, row.kind, row.document_id, row.subject, row.subject_id,
-                            row.provision_id, row.amendment_id)  # fmt: skip
+                self._touch(row)
                 self.seen = row.id
         return True
 
-    def _touch(
-        self,
-        when: Stamp,
-        kind: str,
-        document_id: int | None,
-        subject: str,
-        subject_id: int | None,
-        provision_id: int | None,
-        amendment_id: int | None,
-    ) -> None:
+    def _touch(self, event: Any) -> None:
+        """Note what one event (a row of `events.since`, newer than any before) touched."""
+        when, kind, document_id = event.id, event.kind, event.document_id
         if kind in events.ACCOUNT_KINDS:
             self.accounts = max(self.accounts, when)
             return
@@ -115,15 +107,18 @@ class _Touches:
             self.everything = max(self.everything, when)
             return
         _raise(self.anything_in, document_id, when)
-        if provision_id is None and subject == "provision":
-            provision_id = subject_id
+        provision_id = event.provision_id
+        if provision_id is None and event.subject == "provision":
+            provision_id = event.subject_id
         if provision_id is None or kind in events.STRUCTURAL_KINDS:
             _raise(self.document, document_id, when)
         else:
-            paragraph = (document_id, provision_id)
-            _raise(self.provision, paragraph, when)
-            proposal = amendment_id if kind in events.PROPOSAL_KINDS else None
-            self.history.setdefault(paragraph, deque(maxlen=self.HISTORY)).append((when, proposal))
+            proposal = event.amendment_id if kind in events.PROPOSAL_KINDS else None
+            key, touch = (document_id, provision_id), (when, proposal)
+            if key in self.paragraph:
+                self.paragraph[key].append(touch)
+            else:  # never empty where a reader may look
+                self.paragraph[key] = deque([touch], maxlen=self.HISTORY)
 
     def unchanged(self, entry: _Entry, stamp: Stamp) -> bool:
         """May `entry`, computed at its stamp, be served at `stamp`?"""
@@ -143,7 +138,8 @@ class _Touches:
             return False
         if provision_id is None:
             return self.anything_in.get(document_id, _NEVER) <= since
-        return self.provision.get((document_id, provision_id), _NEVER) <= since
+        touches = self.paragraph.get((document_id, provision_id))
+        return not touches or touches[-1][0] <= since
 
     def changed_parts(self, entry: _Entry) -> frozenset[int] | None:
         """What changed in what `entry` shows since it was computed, when an answer can be
@@ -157,12 +153,14 @@ class _Touches:
         if not self.document_unchanged(document_id, since):
             return None
         if provision_id is None:
-            touched = list(self.provision.items())  # a copy: other requests may be adding to it
-            return frozenset(p for (d, p), when in touched if d == document_id and when > since)
-        history = list(self.history.get(scope, ()))
-        if len(history) == self.HISTORY and history[0][0] > since:
+            paragraphs = list(self.paragraph.items())  # a copy: other requests may add to it
+            return frozenset(
+                p for (d, p), touches in paragraphs if d == document_id and touches[-1][0] > since
+            )
+        touches = list(self.paragraph.get(scope, ()))
+        if len(touches) == self.HISTORY and touches[0][0] > since:
             return None  # older touches forgotten: what else changed is not known
-        changes = [proposal for when, proposal in history if when > since]
+        changes = [proposal for when, proposal in touches if when > since]
         if None in changes:
             return None
         return frozenset(p for p in changes if p is not None)

@@ -356,6 +356,30 @@ def test_a_paragraphs_answer_is_brought_up_to_date_proposal_by_proposal(world: W
     assert not any(a is b for a in rejected.amendments for b in after.amendments)
 
 
+def test_a_paragraph_changed_more_often_than_remembered_is_computed_anew(world: World) -> None:
+    """Only a paragraph's latest touches are remembered: when its kept answer is older than
+    all of them, which proposals changed is not known, and the answer is computed again."""
+    from app.web.answers import provision_detail
+    from app.web.kept import _Touches
+
+    op1, db, eu = world.provision("OP1"), world.database, world.eu
+    first, second = (
+        amendments.propose(db, actor=actor, provision_id=op1, kind=kind, text=text)
+        for actor, kind, text in (
+            (world.usa, AmendmentKind.DELETE, None),
+            (world.egypt, AmendmentKind.INSERT_AFTER, "Also decides to meet;"),
+        )
+    )
+    before = provision_detail(db, eu, op1)
+    amendments.take_position(db, actor=world.norway, amendment_id=first.id, stance="support")
+    for n in range(_Touches.HISTORY):  # then more touches than are remembered, all on `second`
+        stance = "oppose" if n % 2 else "support"
+        amendments.take_position(db, actor=world.russia, amendment_id=second.id, stance=stance)
+    after = provision_detail(db, eu, op1)
+    assert after == documents.get_provision(db, provision_id=op1) != before
+    assert next(a for a in after.amendments if a.id == first.id).supporters == ("Norway",)
+
+
 def test_a_request_shares_a_stamp_read_only_if_it_was_read_after_the_request_arrived(
     world: World,
 ) -> None:
