@@ -8,12 +8,13 @@ BEGIN IMMEDIATE, so concurrent writers queue instead of failing on a stale snaps
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,7 +36,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _prepare_sqlite(engine)
         return engine
-    return create_engine(url, **{"pool_pre_ping": True, **kwargs})
+    engine = create_engine(url, **kwargs)
+    if kwargs.get("pool_pre_ping", True):
+        _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled connection given back less than this long ago is handed out again without a ping.
+PING_AFTER_IDLE = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a connection that sat in the pool before handing it out (the server may have
+    restarted meanwhile), but not one in constant use: under load, SQLAlchemy's pre-ping is a
+    round trip before every transaction, as many as a proposal's statements take in all. A
+    connection that died all the same fails its first statement cleanly, and SQLAlchemy then
+    replaces every connection of the pool."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _given_back(_dbapi_connection: Any, record: Any) -> None:
+        record.info["given back"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("given back", 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool then opens a fresh connection and tries again
+            raise DisconnectionError() from exc
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -115,9 +145,12 @@ class Database:
             if url.startswith("sqlite")
             else self._peek_pool.execution_options(isolation_level="AUTOCOMMIT")
         )
+        #: Called after each commit that recorded events, in the committing thread, with them.
         self.listeners: list[Listener] = []
-        #: Writes committed through this object: a value read before a write is not reused after.
-        self.commits = 0
+        #: On PostgreSQL, called just before such a commit, with its events: the notifications
+        #: returned, (channel, payload), are sent by the commit itself (NOTIFY: delivered to
+        #: every listening process if and only if the transaction commits, in commit order).
+        self.notices: list[Callable[[list[dict[str, Any]]], list[tuple[str, str]]]] = []
 
     @property
     def dialect(self) -> str:
@@ -160,6 +193,7 @@ class Database:
     def write(self) -> Iterator[Session]:
         session = self.sessions()
         session.info["write"] = True  # what is read here may not be kept for others
+        session.info["notices"] = self.notices
         session.connection(execution_options={"rolltext_write": True})
         try:
             yield session
@@ -178,7 +212,6 @@ class Database:
         finally:
             changes = session.info.pop("changes", [])
             session.close()
-            self.commits += 1
         if changes:
             for listener in self.listeners:
                 listener(changes)

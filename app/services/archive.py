@@ -72,6 +72,9 @@ NEGOTIATION_FORMAT = "rolltext-negotiation"
 FORMAT_VERSION = 1
 #: Shipped data (app/data): a fresh database may already hold it; a restore replaces it.
 REFERENCE_TABLES = ("group_members", "groups", "delegations")
+#: The line that loading them leaves in a fresh database's log: replaced, as they are, by the
+#: backup's own.
+REFERENCE_EVENTS = ("directory.updated",)
 BATCH = 1000
 
 
@@ -339,6 +342,7 @@ def restore_database(database: Database, path: Path) -> RestoreSummary:
             _require_empty(conn, wanted)
             for name in REFERENCE_TABLES:
                 conn.execute(Base.metadata.tables[name].delete())
+            conn.execute(_delete_reference_events(Base.metadata.tables["events"]))
             loader = _TableLoader(conn)
             counts = loader.load(path, records)
             missing = [t.name for t in wanted if t.name not in counts]
@@ -361,12 +365,19 @@ def _backup_records(path: Path, lines: IO[str]) -> Iterator[Any]:
         raise ArchiveError(f"{path} is damaged near line {number}: {exc}.") from exc
 
 
+def _delete_reference_events(events: Table) -> Any:
+    return events.delete().where(events.c.kind.in_(REFERENCE_EVENTS))
+
+
 def _require_empty(conn: Connection, wanted: Iterable[Table]) -> None:
     filled = []
     for table in wanted:
         if table.name in REFERENCE_TABLES:
             continue
-        count = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        rows = select(func.count()).select_from(table)
+        if table.name == "events":
+            rows = rows.where(table.c.kind.not_in(REFERENCE_EVENTS))
+        count = conn.execute(rows).scalar_one()
         if count:
             filled.append(f"{table.name}: {count} row{'s' if count > 1 else ''}")
     if filled:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.data import load_delegations, load_groups
 from app.db.models import Delegation, Group, GroupMember
 from app.db.session import Database
+from app.services import events
 from app.services.views import DelegationView, GroupView
 
 
@@ -38,6 +39,16 @@ def load_reference_data(database: Database) -> tuple[int, int]:
             for code in group_record.members:
                 db.add(GroupMember(group_id=group.id, delegation_id=existing[code].id))
             added_groups += 1
+        if added_delegations or added_groups:  # what every process keeps of them is stale
+            events.record(
+                db,
+                kind="directory.updated",
+                actor=None,
+                subject="directory",
+                subject_id=None,
+                delegations=added_delegations,
+                groups=added_groups,
+            )
     return added_delegations, added_groups
 
 

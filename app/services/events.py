@@ -11,10 +11,11 @@ and find 7 only later, below what it had already seen.) SQLite serialises its wr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, event, func, insert, select, text
+from sqlalchemy import ARRAY, Connection, Text, bindparam, event, func, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.db.models import Event
@@ -22,7 +23,7 @@ from app.domain.roles import Actor
 from app.timeutil import utcnow
 
 #: Held by the transaction writing its events, until it commits (one key for the whole log).
-_LOG_LOCK = text("SELECT pg_advisory_xact_lock(7243816590187001)")
+_LOG_LOCK_KEY = 7243816590187001
 
 
 #: What the live stream needs of an event's data, besides its columns (`app.web.live`).
@@ -79,10 +80,16 @@ def _write_log(db: Session) -> None:
     if not recorded:
         return
     db.flush()  # the transaction's own changes first: the lock is held only from here on
+    changes = [r.change for r in recorded]
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(_LOG_LOCK)
-    db.execute(_INSERT, [r.row for r in recorded])
-    db.info.setdefault("changes", []).extend(r.change for r in recorded)
+        notices = [n for notices_of in db.info.get("notices", ()) for n in notices_of(changes)]
+        told = {"channels": [c for c, _ in notices], "payloads": [p for _, p in notices]}
+        untold = {"channels": [], "payloads": []}  # told once per transaction is enough
+        rows = [{**r.row, **(told if i == 0 else untold)} for i, r in enumerate(recorded)]
+        db.execute(_INSERT_LOCKED, rows)
+    else:
+        db.execute(_INSERT, [r.row for r in recorded])
+    db.info.setdefault("changes", []).extend(changes)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -138,6 +145,29 @@ PROPOSAL_KINDS = frozenset(
 #: Kinds that change who is signed in, and nothing any page shows.
 ACCOUNT_KINDS = frozenset({"session.ended", "token.issued", "token.revoked", "user.created"})
 
+#: Kinds that leave a document's text, outline and process (rounds, silence) as they were: what
+#: is kept of a document itself outlives them (most of a session's events are these).
+AROUND_THE_TEXT = PROPOSAL_KINDS | {"input.submitted"} | ACCOUNT_KINDS
+
+
+class Reading(Protocol):
+    """The event log as the current request has read it already: the web layer reads it first
+    thing (`app.web.kept`), and what the services keep of a document (its outline, its current
+    round) or of the directory is checked against that read instead of asking again."""
+
+    def stamp(self, db: Session) -> int | None:
+        """The log's position read for this request on `db`'s database (None: not read yet,
+        or this request committed since)."""
+
+    def unchanged_since(self, db: Session, since: int, document_id: int | None) -> bool:
+        """True if, as this request read the log, no event after `since` may have changed the
+        document (anything but `AROUND_THE_TEXT`), or, for None, the directory."""
+
+
+#: Set by the web layer for each request; None elsewhere (the command line, tests): the
+#: services then ask the database.
+reading: ContextVar[Reading | None] = ContextVar("rolltext_log_reading", default=None)
+
 
 def stamp(db: Session | Connection) -> int:
     """Where the event log stands: the newest event's id.
@@ -188,3 +218,25 @@ _KINDS_SINCE = (
     .group_by(Event.kind)
 )
 _INSERT = insert(Event.__table__)
+
+
+def _insert_locked() -> Any:
+    """The insert of the log's lines on PostgreSQL, in one statement that also takes the log's
+    lock and NOTIFYs what the commit announces (`Database.notices`): the lock is taken before
+    the ids are drawn (EXPLAIN VERBOSE shows nextval computed on the row that took it), and a
+    notification goes out if and only if the transaction commits."""
+    told = (
+        func.unnest(
+            bindparam("channels", type_=ARRAY(Text)), bindparam("payloads", type_=ARRAY(Text))
+        )
+        .table_valued("channel", "payload")
+        .render_derived()
+    )
+    notices = select(func.count(func.pg_notify(told.c.channel, told.c.payload))).subquery()
+    lock = select(func.pg_advisory_xact_lock(_LOG_LOCK_KEY).label("held")).select_from(notices)
+    row = select(*(bindparam(name, type_=Event.__table__.c[name].type) for name in _ROW))
+    return insert(Event.__table__).from_select(_ROW, row.select_from(lock.cte("log_lock")))
+
+
+_ROW = tuple(c.name for c in Event.__table__.columns if c.name != "id")
+_INSERT_LOCKED = _insert_locked()

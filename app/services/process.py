@@ -9,8 +9,10 @@ first, including a server that was down at the deadline and starts later.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -25,7 +27,7 @@ from app.db.models import (
     Silence,
     SilenceBreak,
 )
-from app.db.session import Database
+from app.db.session import Database, shows_only_committed
 from app.domain.clean_text import clean_optional_text, clean_text
 from app.domain.deadlines import NEW_YORK, Window, describe, local_deadline, zone
 from app.domain.errors import Invalid, NotFound
@@ -221,9 +223,38 @@ _CURRENT_ROUND = (  # built once: read by every proposal
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Current:
+    id: int
+    name: str
+    deadline: datetime
+    timezone: str
+
+
+#: Each document's current round (None: no round opened) and the log's position it was read
+#: at, per database: every proposal checks it, and it changes only with an event about the
+#: document (a round opened, a deadline moved, a late submission granted).
+_current_rounds: weakref.WeakKeyDictionary[Any, dict[int, tuple[int, _Current | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _current_round(db: Session, document_id: int) -> _Current | None:
+    read = events.reading.get()
+    kept = _current_rounds.get(db.get_bind().pool, {}).get(document_id)
+    if kept is not None and read is not None and read.unchanged_since(db, kept[0], document_id):
+        return kept[1]
+    stamp = read.stamp(db) if read is not None else None
+    row = db.scalar(_CURRENT_ROUND, {"document": document_id})
+    current = None if row is None else _Current(row.id, row.name, row.deadline, row.timezone)
+    if stamp is not None and shows_only_committed(db):
+        _current_rounds.setdefault(db.get_bind().pool, {})[document_id] = (stamp, current)
+    return current
+
+
 def check_proposals_open(db: Session, *, document_id: int, delegation_id: int) -> None:
     """Refuse a proposal after the current round's deadline, unless a late submission is granted."""
-    current = db.scalar(_CURRENT_ROUND, {"document": document_id})
+    current = _current_round(db, document_id)
     if current is None:
         return
     late = db.scalar(

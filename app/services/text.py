@@ -152,19 +152,17 @@ def _database_of(db: Session) -> Any:
 
 
 class _KeptTrees:
-    """The outline of each document, kept until the event log moves (`events.stamp`).
+    """The outline of each document, kept until the event log says it may have changed.
 
     Almost every request needs a document's whole outline (labels depend on siblings) and it
     changes far less often than it is read: 200 delegations opening 300 panels share one.
-    A writing transaction keeps what it read before its first flush (committed, as a reader's)
-    and may use a kept tree, which shows the text as committed before it (the state its use
-    case checks against)."""
+    A request that has read the log already (`events.reading`) checks a kept outline against
+    that read; otherwise one query says whether anything but `events.AROUND_THE_TEXT`
+    happened since. A writing transaction keeps what it read before its first flush
+    (committed, as a reader's) and may use a kept tree, which shows the text as committed
+    before it (the state its use case checks against)."""
 
     SIZE = 32
-
-    #: Changes that leave every paragraph where it was, with its label, status and wording:
-    #: a kept outline outlives them (most of a session's events are these).
-    NEUTRAL = events.PROPOSAL_KINDS | {"input.submitted"} | events.ACCOUNT_KINDS
 
     def __init__(self) -> None:
         self._kept: weakref.WeakKeyDictionary[Any, dict[int, tuple[int, DocumentTree]]] = (
@@ -177,10 +175,14 @@ class _KeptTrees:
         if shows_only_committed(db):  # else its own changes are part of its outline
             with self._lock:
                 kept = self._kept.get(_database_of(db), {}).get(document_id)
+        if kept is not None:
+            read = events.reading.get()
+            if read is not None and read.unchanged_since(db, kept[0], document_id):
+                return kept[1]
         if kept is None:
             stamp = events.stamp(db)
         else:
-            stamp, moved = events.moved_since(db, kept[0], self.NEUTRAL)
+            stamp, moved = events.moved_since(db, kept[0], events.AROUND_THE_TEXT)
             if not moved:
                 if stamp != kept[0]:
                     self._keep(db, document_id, stamp, kept[1])
@@ -289,7 +291,14 @@ class Directory:
         return self.delegations[delegation_id].code
 
 
-_directories: weakref.WeakKeyDictionary[Any, tuple[object, Directory]] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True, slots=True)
+class _KeptDirectory:
+    size: tuple[int, int]  # delegations, groups
+    stamp: int  # the log's position when it was read (0: not known)
+    directory: Directory
+
+
+_directories: weakref.WeakKeyDictionary[Any, _KeptDirectory] = weakref.WeakKeyDictionary()
 
 
 _DIRECTORY_SIZE = select(
@@ -299,26 +308,33 @@ _DIRECTORY_SIZE = select(
 
 
 def load_directory(db: Session) -> Directory:
-    """Every delegation and group. Rows are only ever added (reference data, never edited),
-    so the directory is read again only when their numbers change."""
-    size = db.execute(_DIRECTORY_SIZE).one()
+    """Every delegation and group. Rows are only ever added (reference data, never edited,
+    with a "directory.updated" event), so the directory is read again only when the log says
+    so, or, for a caller that has not read the log, when their numbers change."""
     kept = _directories.get(_database_of(db))
-    if kept is not None and kept[0] == tuple(size):
-        return kept[1]
-    directory = Directory(
-        delegations={
-            row.id: Party(*row)
-            for row in db.execute(
-                select(Delegation.id, Delegation.code, Delegation.name, Delegation.short)
-            )
-        },
-        groups={
-            row.id: Party(*row)
-            for row in db.execute(select(Group.id, Group.code, Group.name, Group.short))
-        },
-    )
+    read = events.reading.get()
+    stamp = read.stamp(db) if read is not None else None
+    if kept is not None and read is not None and read.unchanged_since(db, kept.stamp, None):
+        return kept.directory
+    delegations, groups = db.execute(_DIRECTORY_SIZE).one()
+    size = (int(delegations), int(groups))
+    if kept is None or kept.size != size:
+        directory = Directory(
+            delegations={
+                row.id: Party(*row)
+                for row in db.execute(
+                    select(Delegation.id, Delegation.code, Delegation.name, Delegation.short)
+                )
+            },
+            groups={
+                row.id: Party(*row)
+                for row in db.execute(select(Group.id, Group.code, Group.name, Group.short))
+            },
+        )
+    else:
+        directory = kept.directory
     if shows_only_committed(db):
-        _directories[_database_of(db)] = (tuple(size), directory)
+        _directories[_database_of(db)] = _KeptDirectory(size, stamp or 0, directory)
     return directory
 
 

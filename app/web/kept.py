@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
@@ -72,6 +73,8 @@ class _Touches:
         self.accounts = _NEVER  # sign-outs, tokens, users: they change no page, only who asks
         self.document: dict[int, Stamp] = {}  # whole-document changes
         self.anything_in: dict[int, Stamp] = {}  # any change in the document
+        #: Changes to a document's text, outline or process: not `events.AROUND_THE_TEXT`.
+        self.text: dict[int, Stamp] = {}
         #: Each paragraph's latest touches, oldest first: (stamp, the proposal changed, if that
         #: was all) — the last one says when it last changed, the others what changed since.
         self.paragraph: dict[tuple[int, int], deque[tuple[Stamp, int | None]]] = {}
@@ -107,6 +110,8 @@ class _Touches:
             self.everything = max(self.everything, when)
             return
         _raise(self.anything_in, document_id, when)
+        if kind not in events.AROUND_THE_TEXT:
+            _raise(self.text, document_id, when)
         provision_id = event.provision_id
         if provision_id is None and event.subject == "provision":
             provision_id = event.subject_id
@@ -169,6 +174,12 @@ class _Touches:
         """Is the document as a whole (its title, visibility, structure) as at `since`?"""
         return self.everything <= since and self.document.get(document_id, _NEVER) <= since
 
+    def text_unchanged(self, document_id: int | None, since: Stamp) -> bool:
+        """Are the document's text, outline and process (None: the directory) as at `since`?"""
+        if self.everything > since:
+            return False
+        return document_id is None or self.text.get(document_id, _NEVER) <= since
+
 
 def _raise(touched: dict[Any, Stamp], key: Any, when: Stamp) -> None:
     touched[key] = max(touched.get(key, _NEVER), when)
@@ -205,6 +216,8 @@ class ViewCache:
         #: The latest read of the stamp: when it started, and what it read.
         self._latest: tuple[float, Stamp] = (float("-inf"), _NEVER)
         self.hits = self.misses = 0
+        if _count_own_commit not in database.listeners:
+            database.listeners.append(_count_own_commit)
 
     def clear(self) -> None:
         """Forget every kept answer (the benchmark's "cold")."""
@@ -231,7 +244,7 @@ class ViewCache:
         change its sender could have seen was committed by then. Under load many requests
         arrive while others are being answered, and share the reads made meanwhile."""
         memo = _request_stamps.get()
-        commits = self.database.commits
+        commits = memo.commits if memo is not None else 0
         if memo is not None:
             seen = memo.stamps.get(self)
             if seen is not None and seen[0] == commits:
@@ -364,16 +377,41 @@ class _Reader(contextlib.AbstractContextManager["_Reader"]):
 
 @dataclass
 class _RequestMemo:
-    """When the current request arrived, and the stamps it read, per cache: several answers on
-    one page share one read of the event log (`RequestStamps` gives each request its own)."""
+    """When the current request arrived, the stamps it read per cache, and how many writes it
+    committed since: several answers on one page share one read of the event log
+    (`RequestStamps` gives each request its own), and the services check what they keep
+    against the same read (`events.Reading`)."""
 
     arrived: float
     stamps: dict[ViewCache, tuple[int, Stamp]] = field(default_factory=dict)
+    commits: int = 0  # a stamp read before one of them is not reused after it
+
+    def _read(self, db: Session) -> tuple[ViewCache, Stamp] | None:
+        pool = db.get_bind().pool
+        for cache, (commits, stamp) in list(self.stamps.items()):
+            if cache.database.engine.pool is pool and commits == self.commits:
+                return cache, stamp
+        return None
+
+    def stamp(self, db: Session) -> Stamp | None:
+        read = self._read(db)
+        return None if read is None else read[1]
+
+    def unchanged_since(self, db: Session, since: Stamp, document_id: int | None) -> bool:
+        read = self._read(db)
+        return read is not None and read[0]._touches.text_unchanged(document_id, since)
 
 
 _request_stamps: ContextVar[_RequestMemo | None] = ContextVar(
     "rolltext_request_stamps", default=None
 )
+
+
+def _count_own_commit(_changes: list[dict[str, Any]]) -> None:
+    """A `Database` listener, called in the committing request's context."""
+    memo = _request_stamps.get()
+    if memo is not None:
+        memo.commits += 1
 
 
 class RequestStamps:
@@ -387,10 +425,13 @@ class RequestStamps:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _request_stamps.set(_RequestMemo(time.monotonic()))
+        memo = _RequestMemo(time.monotonic())
+        token = _request_stamps.set(memo)
+        reading = events.reading.set(memo)
         try:
             await self.app(scope, receive, send)
         finally:
+            events.reading.reset(reading)
             _request_stamps.reset(token)
 
 

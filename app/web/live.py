@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
@@ -166,6 +166,7 @@ class PostgresBroadcaster:
     """
 
     CHANNEL = "rolltext_live"
+    MAX_PAYLOAD = 7_900  # PostgreSQL refuses 8,000 bytes
 
     def __init__(self, url: str, local: InProcessBroadcaster | None = None) -> None:
         from sqlalchemy.engine import make_url
@@ -180,8 +181,18 @@ class PostgresBroadcaster:
 
     # -- the Broadcaster interface --------------------------------------------------------------
 
-    def publish(self, channel: str, names: Iterable[str], data: str = "") -> None:
+    def notice(self, channel: str, names: Iterable[str], data: str = "") -> tuple[str, str]:
+        """The NOTIFY that publishes these events: (PostgreSQL's channel, payload). One naming
+        more paragraphs than a notification can carry tells the pages to re-fetch everything."""
         payload = json.dumps({"c": channel, "n": list(dict.fromkeys(names)), "d": data})
+        if len(payload.encode()) > self.MAX_PAYLOAD:
+            payload = json.dumps({"c": channel, "n": ["resync"], "d": ""})
+        return self.CHANNEL, payload
+
+    def publish(self, channel: str, names: Iterable[str], data: str = "") -> None:
+        """On a connection of its own, at once: for what is not a database change (the
+        provision on screen); changes go with their commit (`publish_changes`)."""
+        _, payload = self.notice(channel, names, data)
         with self._publish_lock:
             for attempt in (1, 2):
                 try:
@@ -274,18 +285,37 @@ def events_for(changes: list[dict[str, Any]]) -> dict[int, list[str]]:
     return {doc: list(dict.fromkeys(names)) for doc, names in found.items()}
 
 
-class ChangeListener:
-    """Appended to `Database.listeners`: called in the committing thread, after the commit."""
+#: One live event to send: its channel, its names, its data.
+Message = tuple[str, list[str], str]
 
-    def __init__(self, broadcaster: Broadcaster) -> None:
-        self.broadcaster = broadcaster
 
-    def __call__(self, changes: list[dict[str, Any]]) -> None:
-        for document_id, names in events_for(changes).items():
-            kinds = sorted({str(c.get("kind")) for c in changes})
-            self.broadcaster.publish(
-                document_channel(document_id), names, json.dumps({"kinds": kinds})
-            )
+def change_messages(changes: list[dict[str, Any]]) -> list[Message]:
+    """What each document's pages hear after one transaction (`events_for`)."""
+    kinds = json.dumps({"kinds": sorted({str(c.get("kind")) for c in changes})})
+    return [(document_channel(d), names, kinds) for d, names in events_for(changes).items()]
+
+
+def publish_changes(
+    database: Database,
+    broadcaster: Broadcaster,
+    messages: Callable[[list[dict[str, Any]]], list[Message]],
+) -> None:
+    """Publish what `messages` makes of every transaction's changes: through PostgreSQL, with
+    the commit itself (`Database.notices`: a NOTIFY sent if and only if it commits, in commit
+    order, with no round trip of its own); in-process, just after it (`Database.listeners`)."""
+    if isinstance(broadcaster, PostgresBroadcaster):
+
+        def notices(changes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+            return [broadcaster.notice(*message) for message in messages(changes)]
+
+        database.notices.append(notices)
+    else:
+
+        def publish(changes: list[dict[str, Any]]) -> None:
+            for message in messages(changes):
+                broadcaster.publish(*message)
+
+        database.listeners.append(publish)
 
 
 # -- the provision on screen -------------------------------------------------------------------
@@ -337,7 +367,7 @@ def install(app: FastAPI, broadcaster: Broadcaster | None = None) -> None:
     """Give the app a broadcaster and a screen selection, and listen to the database."""
     app.state.broadcaster = broadcaster or broadcaster_for(app.state.database.url)
     app.state.screen = ScreenSelection()
-    app.state.database.listeners.append(ChangeListener(app.state.broadcaster))
+    publish_changes(app.state.database, app.state.broadcaster, change_messages)
     app.include_router(router)
 
 

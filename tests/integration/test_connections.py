@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from app.db import session as sessions
 from app.db.session import CONNECTIONS_PER_PROCESS, PEEK_CONNECTIONS, Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,3 +64,43 @@ def test_the_compose_files_workers_fit_in_postgresqls_connections() -> None:
     max_connections = int(limit.group(1)) if limit else 100
     superuser_reserved = 3  # PostgreSQL keeps these for administrators
     assert workers * CONNECTIONS_PER_PROCESS <= max_connections - superuser_reserved
+
+
+def _cut_off(database: Database) -> int:
+    """End, from another connection, the server side of the pool's one connection."""
+    with database.read() as db:
+        backend = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with database.peek() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    return int(backend)
+
+
+def _backend(database: Database) -> int:
+    with database.read() as db:
+        return int(db.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_connection_that_sat_idle_is_checked_before_use(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One given back a while ago is pinged when handed out: if the server dropped it
+    meanwhile (a restart), the pool opens another and the request never sees it."""
+    monkeypatch.setattr(sessions, "PING_AFTER_IDLE", 0.2)
+    dead = _cut_off(database)
+    time.sleep(0.3)
+    assert _backend(database) != dead
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_connection_in_constant_use_is_not_pinged_and_fails_cleanly_once(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load there is no ping before each transaction (a round trip each): a connection
+    cut off between two uses fails that one statement with a database error (a 503 for a
+    request), and SQLAlchemy replaces the pool's connections, so the next one succeeds."""
+    monkeypatch.setattr(sessions, "PING_AFTER_IDLE", 60.0)
+    dead = _cut_off(database)
+    with pytest.raises(OperationalError):
+        _backend(database)
+    assert _backend(database) != dead

@@ -641,3 +641,100 @@ def test_kept_answers_are_never_staler_than_the_database_under_concurrent_writes
     for pid in provisions:
         fresh = documents.get_provision(world.database, provision_id=pid)
         assert provision_detail(world.database, world.eu, pid) == fresh, pid
+
+
+def test_a_requests_read_of_the_log_is_what_its_proposal_checks_the_kept_round_against(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proposal through the API asks the database nothing its request has already read
+    (whether the outline, the directory or the current round changed: the read of the log made
+    first thing says), and still sees a round opened, a deadline moved or a late submission
+    granted elsewhere as soon as it is committed."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event as sa_event
+
+    from app import timeutil
+    from app.services import process
+
+    now = [datetime(2017, 1, 10, 12, 0, tzinfo=UTC)]
+    monkeypatch.setattr(timeutil, "utcnow", lambda: now[0])
+    op1 = world.provision("OP1")
+    with _worker(world) as worker:
+        sign_in(worker, "usa")
+        statements: list[str] = []
+        sa_event.listen(
+            worker.app.state.database.engine,  # type: ignore[attr-defined]
+            "before_cursor_execute",
+            lambda _c, _cu, statement, *_: statements.append(statement),
+        )
+
+        def propose(words: str) -> object:
+            statements.clear()
+            return worker.post(
+                "/api/v1/amendments",
+                json={"provision_id": op1, "kind": "wording", "text": world.text("OP1") + words},
+            )
+
+        assert propose(" First.").status_code == 201  # what it keeps is read here
+        assert propose(" Second.").status_code == 201
+        asked = " ".join(statements)
+        assert "GROUP BY events.kind" not in asked  # has the outline moved?
+        assert "FROM rounds" not in asked and "FROM delegations" not in asked
+
+        rnd = process.open_round(  # another process: the worker hears of it through the log
+            world.database, actor=world.mexico, document_id=world.document.id,
+            name="written proposals", deadline=datetime(2017, 1, 13, 18, 0),
+        )  # fmt: skip
+        now[0] = datetime(2017, 1, 14, 12, 0, tzinfo=UTC)
+        refused = propose(" Late.")
+        assert refused.status_code == 422, refused.text
+        assert "deadline for written proposals passed" in refused.json()["message"]
+        process.grant_late_submission(
+            world.database, actor=world.mexico, round_id=rnd.id, delegation="USA",
+            until=datetime(2017, 1, 16, 12, 0), reason="Capital's instructions delayed",
+        )  # fmt: skip
+        assert propose(" Late.").status_code == 201
+        now[0] = datetime(2017, 1, 17, 12, 0, tzinfo=UTC)
+        assert propose(" Later.").status_code == 422
+        process.move_deadline(
+            world.database, actor=world.mexico, round_id=rnd.id,
+            deadline=datetime(2017, 1, 20, 18, 0),
+        )  # fmt: skip
+        assert propose(" Later.").status_code == 201
+        assert "FROM rounds" in " ".join(statements)  # read again once, after the change
+        assert propose(" Later still.").status_code == 201
+        assert "FROM rounds" not in " ".join(statements)
+
+
+def test_delegations_added_while_serving_are_in_the_next_answers(world: World) -> None:
+    """The directory is kept until the log says it grew (`load_reference_data` records it):
+    a delegation added to a running server's database can propose at once."""
+    from sqlalchemy import text
+
+    from app.db.models import Delegation
+    from app.domain.roles import Role
+    from app.services import accounts
+    from app.services.directory import load_reference_data
+    from tests.integration.test_api import PASSWORD
+
+    with world.database.write() as db:  # a delegation the shipped data has, not yet loaded
+        tuvalu = db.query(Delegation).filter_by(code="TUV").one()
+        db.execute(text("DELETE FROM group_members WHERE delegation_id = :d"), {"d": tuvalu.id})
+        db.delete(tuvalu)
+    with _worker(world) as worker:
+        sign_in(worker, "usa")
+        op1 = world.provision("OP1")
+        first = {"provision_id": op1, "kind": "wording", "text": world.text("OP1") + " One."}
+        assert worker.post("/api/v1/amendments", json=first).status_code == 201  # kept now
+        assert load_reference_data(world.database)[0] == 1
+        accounts.create_user(
+            world.database, actor=None, username="tuvalu", display_name="Tuvalu",
+            role=Role.DELEGATE, password=PASSWORD, delegation="TUV",
+        )  # fmt: skip
+        worker.cookies.clear()
+        sign_in(worker, "tuvalu")
+        second = {"provision_id": op1, "kind": "wording", "text": world.text("OP1") + " Two."}
+        made = worker.post("/api/v1/amendments", json=second)
+        assert made.status_code == 201, made.text
+        assert made.json()["proponents"] == ["Tuvalu"]

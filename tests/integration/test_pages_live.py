@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -131,6 +133,51 @@ def test_a_commit_reaches_subscribers(world: World) -> None:
         f"provision-{op1}",
         "document",
     ]
+
+
+def test_a_change_that_rolls_back_is_never_announced(world: World) -> None:
+    """On PostgreSQL the NOTIFY goes with the commit: a transaction that rolls back after its
+    use case ran tells nobody; the next one that commits is the first event heard."""
+    app = create_app(
+        Settings(secret_key="x", database_url=world.database.url), database=world.database
+    )
+    broadcaster = app.state.broadcaster
+    op1, op2 = world.provision("OP1"), world.provision("OP2")
+
+    def propose(provision_id: int, *, then_fail: bool) -> None:
+        with contextlib.suppress(RuntimeError), world.database.write() as db:
+            amendments.propose_in(
+                db, actor=world.usa, provision_id=provision_id, kind=AmendmentKind.DELETE
+            )
+            if then_fail:
+                raise RuntimeError("the request failed after the use case")
+
+    async def scenario() -> str:
+        subscription = broadcaster.subscribe(document_channel(world.document.id))
+        await asyncio.to_thread(propose, op1, then_fail=True)
+        await asyncio.to_thread(propose, op2, then_fail=False)
+        first = await asyncio.wait_for(anext(subscription), 2)
+        subscription.close()
+        return first.name
+
+    if hasattr(broadcaster, "start"):
+        broadcaster.start()
+        assert broadcaster.listening.wait(5)
+    try:
+        assert run(scenario) == f"provision-{op2}"
+    finally:
+        if hasattr(broadcaster, "stop"):
+            broadcaster.stop()
+
+
+def test_a_notification_too_large_for_postgresql_tells_pages_to_resync() -> None:
+    broadcaster = live.PostgresBroadcaster("postgresql+psycopg://nobody@127.0.0.1/none")
+    names = [f"provision-{n}" for n in range(2_000)]  # a revision renumbering everything
+    channel, payload = broadcaster.notice("document:1", names, "{}")
+    assert channel == broadcaster.CHANNEL and len(payload.encode()) < 8_000
+    assert json.loads(payload) == {"c": "document:1", "n": ["resync"], "d": ""}
+    _, small = broadcaster.notice("document:1", names[:3], "{}")
+    assert json.loads(small)["n"] == names[:3]
 
 
 @pytest.fixture

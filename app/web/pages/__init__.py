@@ -35,7 +35,7 @@ def install(app: FastAPI) -> None:
     """Mount the pages, static files and the live stream on the application."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     live.install(app)
-    app.state.database.listeners.append(process.ProcessEvents(live.broadcaster_of(app)))
+    live.publish_changes(app.state.database, live.broadcaster_of(app), process.process_messages)
     app.state.uploads = UploadStore.for_database(app.state.database.url)
     for module in (
         auth,

@@ -27,7 +27,7 @@ from app.domain.errors import DomainError, Invalid
 from app.services import process
 from app.web.deps import DatabaseDep
 from app.web.errors import status_of
-from app.web.live import Broadcaster, document_channel
+from app.web.live import Message, document_channel
 from app.web.pages.routing import PageRoute
 from app.web.pages.text import DocumentPage, document_page
 from app.web.pages.viewer import ViewerDep
@@ -341,30 +341,22 @@ def break_silence(
 # -- live ----------------------------------------------------------------------------------------
 
 
-class ProcessEvents:
-    """Appended to `Database.listeners`: names the process and inputs changes on the live stream.
+def process_messages(changes: list[dict[str, Any]]) -> list[Message]:
+    """Names the process and inputs changes on the live stream (`live.publish_changes`).
 
-    The generic listener (app/web/live.py) already says "document" for every change; this one
-    adds "process" (rounds, silence) and "inputs", so the deadline banner, the statements
-    breaking silence and the inputs re-fetch without every other fragment doing so too.
+    The generic messages (app/web/live.py) already say "document" for every change; these add
+    "process" (rounds, silence) and "inputs", so the deadline banner, the statements breaking
+    silence and the inputs re-fetch without every other fragment doing so too.
     """
-
-    def __init__(self, broadcaster: Broadcaster) -> None:
-        self.broadcaster = broadcaster
-
-    def __call__(self, changes: list[dict[str, Any]]) -> None:
-        found: dict[int, list[str]] = defaultdict(list)
-        for change in changes:
-            document_id = change.get("document_id")
-            kind = str(change.get("kind", ""))
-            if document_id is None:
-                continue
-            if kind.startswith(("round.", "silence.")):
-                found[document_id].append("process")
-            elif kind.startswith("input."):
-                found[document_id].append("inputs")
-        for document_id, names in found.items():
-            kinds = sorted({str(c.get("kind")) for c in changes})
-            self.broadcaster.publish(
-                document_channel(document_id), names, json.dumps({"kinds": kinds})
-            )
+    found: dict[int, list[str]] = defaultdict(list)
+    for change in changes:
+        document_id = change.get("document_id")
+        kind = str(change.get("kind", ""))
+        if document_id is None:
+            continue
+        if kind.startswith(("round.", "silence.")):
+            found[document_id].append("process")
+        elif kind.startswith("input."):
+            found[document_id].append("inputs")
+    kinds = json.dumps({"kinds": sorted({str(c.get("kind")) for c in changes})})
+    return [(document_channel(d), names, kinds) for d, names in found.items()]
