@@ -9,7 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -109,7 +120,8 @@ def propose_in(
     require(actor, Action.PROPOSE)
     if delegation is not None and delegation != actor.delegation_code:
         raise NotAllowed(f"You cannot make proposals in the name of {delegation}.")
-    provision, version = _provision_and_version(db, provision_id)
+    proposed = _proposed_wording(kind, text)
+    provision, version = _provision_and_version(db, provision_id, kind, proposed, after_id)
     tree = read_tree(db, provision.document_id)
     directory = load_directory(db)
     group = find_group(db, on_behalf_of) if on_behalf_of else None
@@ -129,27 +141,23 @@ def propose_in(
     if kind is not AmendmentKind.INSERT_AFTER:
         check_open_for_proposals(provision.status, tree.label(provision.id))
 
-    proposed: str | None = None
     diff: list[list[str]] = []
     move_after: Provision | None = None
     if kind is AmendmentKind.WORDING:
-        proposed = clean_wording(text)
+        assert proposed is not None
         if proposed == version.text:
             raise Invalid("The proposed wording is the same as the current text.")
         diff = encode_diff(word_diff(version.text, proposed))
     elif kind is AmendmentKind.INSERT_AFTER:
-        proposed = clean_wording(text, what="The new provision's wording")
+        assert proposed is not None
         new_kind = new_kind or provision.kind
         diff = encode_diff(word_diff("", proposed))
     elif kind is AmendmentKind.MOVE:
         move_after = _move_target(tree, provision, after_id)
-    elif text:
-        raise Invalid("A proposal to delete a provision takes no wording.")
 
-    existing = _same_proposal(
-        db, provision, kind, version.id, proposed, move_after.id if move_after else None
-    )
-    if existing is not None:
+    if provision.same_id is not None:  # the same proposal, pending: join it
+        existing = db.get(Amendment, provision.same_id)
+        assert existing is not None
         return _join(db, existing, actor, group.id if group else None, directory, tree)
 
     # Plain inserts: the unit of work would cost more than the four statements themselves.
@@ -179,9 +187,11 @@ def propose_in(
             "reason": "proposed",
         },
     ).scalar_one()
-    db.execute(_SET_WORDING, {"amendment": amendment.id, "wording": wording_id})
+    # Nothing below reads these two: they go with the commit.
+    events.write_at_commit(db, _SET_WORDING, {"amendment": amendment.id, "wording": wording_id})
     speaker = _Speaker(actor.delegation_id, group.id if group else None)
-    db.execute(
+    events.write_at_commit(
+        db,
         _INSERT_PROPONENT,
         {
             "amendment_id": amendment.id,
@@ -319,21 +329,23 @@ def take_position(
         amendment, wording = _amendment_and_wording(db, amendment_id)
         tree = read_tree(db, amendment.document_id)
         _require_pending(amendment)
-        proponents = db.execute(_ACTIVE_PROPONENTS, {"amendment": amendment.id}).all()
+        stands = db.execute(_STANDS, {"amendment": amendment.id}).all()
+        proponents = [row for row in stands if row.proponent]
         if actor.delegation_id in {p.delegation_id for p in proponents}:
             raise Invalid(
                 "Your delegation made this proposal; it cannot also support or oppose it."
             )
         positions = {  # every delegation's, in the order taken: the view lists them all
-            row.delegation_id: row for row in db.execute(_POSITIONS, {"amendment": amendment.id})
+            row.delegation_id: row for row in stands if not row.proponent
         }
         mine = positions.pop(actor.delegation_id, None)
         if stance is None:
             if mine is None:
                 raise Invalid("Your delegation has taken no position on this proposal.")
-            db.execute(_DELETE_POSITION, {"position": mine.id})
+            events.write_at_commit(db, _DELETE_POSITION, {"position": mine.id})
         elif mine is None:
-            db.execute(
+            events.write_at_commit(  # nothing below reads it back: it goes with the commit
+                db,
                 _INSERT_POSITION,
                 {
                     "amendment_id": amendment.id,
@@ -343,7 +355,8 @@ def take_position(
                 },
             )
         else:
-            db.execute(
+            events.write_at_commit(
+                db,
                 _CHANGE_POSITION,
                 {"position": mine.id, "to": stance, "by": actor.user_id, "now": utcnow()},
             )
@@ -656,9 +669,27 @@ def _justification(text: str | None) -> str | None:
     return clean_optional_text(text, what="The justification", multiline=True, max_length=MAX_TEXT)
 
 
-def _provision_and_version(db: Session, provision_id: int) -> tuple[Any, _Version]:
-    """A provision (plain columns) and its current version, in one query."""
-    row = db.execute(_PROVISION_AND_VERSION, {"provision": provision_id}).first()
+def _proposed_wording(kind: AmendmentKind, text: str | None) -> str | None:
+    """The wording a proposal of this kind carries, cleaned (none for a move or a deletion)."""
+    if kind is AmendmentKind.WORDING:
+        return clean_wording(text)
+    if kind is AmendmentKind.INSERT_AFTER:
+        return clean_wording(text, what="The new provision's wording")
+    if kind is AmendmentKind.DELETE and text:
+        raise Invalid("A proposal to delete a provision takes no wording.")
+    return None
+
+
+def _provision_and_version(
+    db: Session, provision_id: int, kind: AmendmentKind, text: str | None, after_id: int | None
+) -> tuple[Any, _Version]:
+    """A provision (plain columns, with `same_id`: the pending proposal that says exactly the
+    same thing, if any) and its current version, in one query."""
+    row = db.execute(
+        _provision_query(kind, to_top=after_id is None),
+        # the parameters its kind does not name are ignored
+        {"provision": provision_id, "kind": kind, "text": text, "after": after_id},
+    ).first()
     if row is None:
         raise NotFound(f"There is no provision {provision_id}.")
     return row, _Version(row.version_id, row.number, row.text)
@@ -742,48 +773,27 @@ def _move_target(
     return target
 
 
-def _same_proposal(
-    db: Session,
-    provision: Any,
-    kind: AmendmentKind,
-    version_id: int,
-    text: str | None,
-    move_after_id: int | None,
-) -> Amendment | None:
-    """The pending proposal that says exactly the same thing, if any (one query)."""
-    query = _same_proposal_query(kind, to_top=move_after_id is None)
-    return db.scalars(
-        query,  # the parameters its kind does not name are ignored
-        {
-            "provision": provision.id,
-            "kind": kind,
-            "version": version_id,
-            "text": text,
-            "after": move_after_id,
-        },
-    ).first()
-
-
 @functools.cache
-def _same_proposal_query(kind: AmendmentKind, *, to_top: bool) -> Select[Any]:
-    query = select(Amendment).where(
-        Amendment.provision_id == bindparam("provision"),
+def _provision_query(kind: AmendmentKind, *, to_top: bool) -> Select[Any]:
+    same = select(Amendment.id).where(
+        Amendment.provision_id == Provision.id,
         Amendment.kind == bindparam("kind", type_=Amendment.kind.type),
         Amendment.state == AmendmentState.PENDING,
     )
     if kind is AmendmentKind.MOVE:
-        query = query.where(
+        same = same.where(
             Amendment.move_after_id.is_(None)
             if to_top
             else Amendment.move_after_id == bindparam("after")
         )
     elif kind in (AmendmentKind.WORDING, AmendmentKind.INSERT_AFTER):
-        query = query.join(
+        same = same.join(
             AmendmentWording, Amendment.current_wording_id == AmendmentWording.id
         ).where(AmendmentWording.text == bindparam("text"))
-        if kind is AmendmentKind.WORDING:
-            query = query.where(AmendmentWording.base_version_id == bindparam("version"))
-    return query.order_by(Amendment.id).limit(1)
+        if kind is AmendmentKind.WORDING:  # written on the current text
+            same = same.where(AmendmentWording.base_version_id == Provision.current_version_id)
+    same_id = same.order_by(Amendment.id).limit(1).scalar_subquery().label("same_id")
+    return _PROVISION_AND_VERSION.add_columns(same_id)
 
 
 def _join(
@@ -874,17 +884,20 @@ _AMENDMENT_AND_WORDING = (
     .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
     .where(Amendment.id == bindparam("amendment"))
 )
-#: A proposal's proponents that have not withdrawn, in the order they joined.
-_ACTIVE_PROPONENTS = (
-    select(Proponent.delegation_id, Proponent.group_id)
-    .where(Proponent.amendment_id == bindparam("amendment"), Proponent.withdrawn_at.is_(None))
-    .order_by(Proponent.id)
-)
-_POSITIONS = (
-    select(Position.id, Position.delegation_id, Position.stance)
-    .where(Position.amendment_id == bindparam("amendment"))
-    .order_by(Position.id)
-)
+#: Who stands where on one proposal, in one query: its positions, in the order taken, then
+#: its active proponents (no stance), in the order they joined.
+_STANDS = union_all(
+    select(
+        literal(False).label("proponent"),
+        Position.id,
+        Position.delegation_id,
+        null().label("group_id"),
+        Position.stance,
+    ).where(Position.amendment_id == bindparam("amendment")),
+    select(literal(True), Proponent.id, Proponent.delegation_id, Proponent.group_id, null()).where(
+        Proponent.amendment_id == bindparam("amendment"), Proponent.withdrawn_at.is_(None)
+    ),
+).order_by(literal_column("proponent"), literal_column("id"))
 _INSERT_AMENDMENT = insert(Amendment.__table__).returning(*VIEW_COLUMNS)
 _INSERT_WORDING = insert(AmendmentWording.__table__).returning(AmendmentWording.id)
 _SET_WORDING = (
@@ -892,8 +905,9 @@ _SET_WORDING = (
     .where(Amendment.id == bindparam("amendment"))
     .values(current_wording_id=bindparam("wording"))
 )
-_INSERT_PROPONENT = insert(Proponent.__table__)
-_INSERT_POSITION = insert(Position.__table__)
+# Sent with the commit (`events.write_at_commit`): inline, so that nothing waits for their keys.
+_INSERT_PROPONENT = insert(Proponent.__table__).inline()
+_INSERT_POSITION = insert(Position.__table__).inline()
 _CHANGE_POSITION = (
     update(Position.__table__)
     .where(Position.id == bindparam("position"))

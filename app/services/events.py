@@ -6,6 +6,10 @@ advisory lock, held from that insert to the commit). So whoever reads the newest
 event up to N: the log's position is one number, and "what changed since N" one query. (Without
 the lock two transactions could draw ids 7 and 8 and commit 8 first: a reader would take in 8,
 and find 7 only later, below what it had already seen.) SQLite serialises its writers anyway.
+
+On PostgreSQL the insert, the live notification (NOTIFY, sent if and only if the transaction
+commits) and the COMMIT travel in one round trip, with the writes nothing waited for
+(`write_at_commit`): the lock is held only while the server works through them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import ARRAY, Connection, Text, bindparam, event, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql import Executable
 
 from app.db.models import Event
 from app.domain.roles import Actor
@@ -74,22 +80,50 @@ def record(
     db.info.setdefault("log", []).append(_Recorded(row, change, db.get_nested_transaction()))
 
 
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    statement: Executable
+    params: dict[str, Any]
+    savepoint: SessionTransaction | None
+
+
+def write_at_commit(db: Session, statement: Executable, params: dict[str, Any]) -> None:
+    """A write whose outcome the rest of the use case neither reads nor depends on: sent with
+    the log's lines as the transaction commits (on PostgreSQL, in the commit's own round trip)
+    instead of on its own. Nothing later in the same transaction sees it; a refusal (a
+    constraint) fails the commit, and so the use case, all the same. An insert must be
+    `inline()`: nothing may wait for its key."""
+    db.info.setdefault("log", []).append(_Deferred(statement, params, db.get_nested_transaction()))
+
+
 @event.listens_for(Session, "before_commit")
 def _write_log(db: Session) -> None:
-    recorded: list[_Recorded] = db.info.pop("log", [])
-    if not recorded:
+    if db.in_nested_transaction():  # a savepoint released: the log waits for the real commit
+        return
+    log: list[_Recorded | _Deferred] = db.info.pop("log", [])
+    if not log:
         return
     db.flush()  # the transaction's own changes first: the lock is held only from here on
-    changes = [r.change for r in recorded]
+    writes = [w for w in log if isinstance(w, _Deferred)]
+    recorded = [r for r in log if isinstance(r, _Recorded)]
     if db.get_bind().dialect.name == "postgresql":
-        notices = [n for notices_of in db.info.get("notices", ()) for n in notices_of(changes)]
-        told = {"channels": [c for c, _ in notices], "payloads": [p for _, p in notices]}
-        untold = {"channels": [], "payloads": []}  # told once per transaction is enough
-        rows = [{**r.row, **(told if i == 0 else untold)} for i, r in enumerate(recorded)]
-        db.execute(_INSERT_LOCKED, rows)
+        _write_and_commit(db, writes, _locked_rows(db, recorded))
     else:
-        db.execute(_INSERT, [r.row for r in recorded])
-    db.info.setdefault("changes", []).extend(changes)
+        for write in writes:
+            db.execute(write.statement, write.params)
+        if recorded:
+            db.execute(_INSERT, [r.row for r in recorded])
+    db.info.setdefault("changes", []).extend(r.change for r in recorded)
+
+
+def _locked_rows(db: Session, recorded: list[_Recorded]) -> list[dict[str, Any]]:
+    """The parameters of `_INSERT_LOCKED`: the lines, and with the first, the notifications
+    (`Database.notices`; one NOTIFY per transaction is enough)."""
+    changes = [r.change for r in recorded]
+    notices = [n for notices_of in db.info.get("notices", ()) for n in notices_of(changes)]
+    told = {"channels": [c for c, _ in notices], "payloads": [p for _, p in notices]}
+    untold: dict[str, list[str]] = {"channels": [], "payloads": []}
+    return [{**r.row, **(told if i == 0 else untold)} for i, r in enumerate(recorded)]
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -218,6 +252,27 @@ _KINDS_SINCE = (
     .group_by(Event.kind)
 )
 _INSERT = insert(Event.__table__)
+
+
+def _write_and_commit(db: Session, writes: list[_Deferred], rows: list[dict[str, Any]]) -> None:
+    """On PostgreSQL, the deferred writes, the log's lines and the COMMIT go in one round trip
+    (psycopg's pipeline): the log's lock is held only while the server works through them,
+    never while this process waits for its turn to run Python again (under load, the GIL makes
+    that milliseconds, in which every other writer would wait). The session's own commit then
+    finds nothing to do."""
+    connection = db.connection()
+    driver = connection.connection.driver_connection
+    try:
+        with driver.pipeline():
+            for write in writes:
+                connection.execute(write.statement, write.params)
+            if rows:
+                connection.execute(_INSERT_LOCKED, rows)
+            driver.commit()
+    except driver.Error as exc:  # as SQLAlchemy would have raised it
+        raise DBAPIError.instance(
+            None, None, exc, driver.Error, connection_invalidated=bool(driver.closed)
+        ) from exc
 
 
 def _insert_locked() -> Any:

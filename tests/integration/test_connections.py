@@ -104,3 +104,43 @@ def test_a_connection_in_constant_use_is_not_pinged_and_fails_cleanly_once(
     with pytest.raises(OperationalError):
         _backend(database)
     assert _backend(database) != dead
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_commit_cut_off_fails_as_a_database_error_and_keeps_nothing(
+    database: Database,
+) -> None:
+    """The log's lines and the COMMIT travel together (psycopg's pipeline): a connection cut
+    off before them fails the use case with SQLAlchemy's error (a 503), and nothing of it
+    was committed."""
+    from app.services import events
+
+    with database.read() as db:
+        before = events.stamp(db)
+    with pytest.raises(OperationalError), database.write() as db:
+        events.record(db, kind="test.cut", actor=None, subject="test", subject_id=None)
+        backend = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with database.peek() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    with database.read() as db:
+        assert events.stamp(db) == before
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_an_error_found_only_at_the_commit_is_sqlalchemys_and_keeps_nothing(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the server refuses while working through the lines and the COMMIT (here a
+    notification too long for NOTIFY) surfaces as SQLAlchemy's error, like any statement's,
+    and the transaction is not committed."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.services import events
+
+    monkeypatch.setattr(database, "notices", [lambda _changes: [("rolltext_test", "x" * 9000)]])
+    with database.read() as db:
+        before = events.stamp(db)
+    with pytest.raises(DBAPIError, match="payload string too long"), database.write() as db:
+        events.record(db, kind="test.refused", actor=None, subject="test", subject_id=None)
+    with database.read() as db:
+        assert events.stamp(db) == before

@@ -5,6 +5,7 @@ from proposals and adopted by a delegation, and the notifications bell."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html import unescape
@@ -197,8 +198,9 @@ def test_silence_is_placed_broken_and_everyone_reads_the_statement(
     channel = document_channel(doc)
     published: list[list[str]] = []
     broadcaster = client.app.state.broadcaster  # type: ignore[attr-defined]
-    original = broadcaster.publish
-    broadcaster.publish = lambda ch, names, data="": (  # record what the pages will hear
+    pages = getattr(broadcaster, "local", broadcaster)  # on PostgreSQL, after LISTEN hears it
+    original = pages.publish
+    pages.publish = lambda ch, names, data="": (  # record what the pages will hear
         published.append(list(names)) if ch == channel else None,
         original(ch, names, data),
     )
@@ -212,6 +214,9 @@ def test_silence_is_placed_broken_and_everyone_reads_the_statement(
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
+    heard_by = time.monotonic() + 5
+    while ["process"] not in published and time.monotonic() < heard_by:
+        time.sleep(0.02)
     assert ["process"] in published  # the statement arrives live on every open page
     sign_in(client, "norway")
     silence = client.get(f"/documents/{doc}/process/silence").text

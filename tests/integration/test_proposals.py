@@ -7,7 +7,7 @@ import pytest
 from app.domain.amendments import AmendmentKind, AmendmentState, Decision
 from app.domain.errors import Conflict, Invalid, NotAllowed
 from app.domain.provisions import ProvisionStatus
-from app.services import amendments, decisions, documents
+from app.services import amendments, decisions, documents, events
 from tests.conftest import World
 
 OP1 = "Decides to convene an intergovernmental conference on international migration in 2018;"
@@ -91,6 +91,38 @@ def test_a_positions_answer_is_the_proposal_read_back(world: World) -> None:
         assert [answer] == [a for a in read if a.id == proposal.id], (actor, stance)
     assert answer.supporters == ("United States", "Russian Federation")
     assert answer.opponents == ("Norway",)
+
+
+def test_a_write_sent_with_the_commit_and_refused_fails_the_whole_use_case(
+    world: World,
+) -> None:
+    """Positions and proponents are written with the commit (`events.write_at_commit`): one
+    the database refuses there (a second position of the same delegation, as two clicks racing
+    would make) fails the use case as a conflict, and nothing of it, its event included, is
+    kept."""
+    proposal = amendments.propose(
+        world.database, actor=world.eu, provision_id=world.provision("OP1"),
+        kind=AmendmentKind.DELETE,
+    )  # fmt: skip
+    amendments.take_position(
+        world.database, actor=world.norway, amendment_id=proposal.id, stance="support"
+    )
+    with world.database.read() as db:
+        before = events.stamp(db)
+    second = {
+        "amendment_id": proposal.id,
+        "delegation_id": world.norway.delegation_id,
+        "stance": "oppose",
+        "user_id": world.norway.user_id,
+    }
+    with pytest.raises(Conflict), world.database.write() as db:
+        events.write_at_commit(db, amendments._INSERT_POSITION, second)
+        events.record(db, kind="amendment.oppose", actor=world.norway, subject="amendment",
+                      subject_id=proposal.id, document_id=world.document.id)  # fmt: skip
+    with world.database.read() as db:
+        assert events.stamp(db) == before
+    view = amendments.get_amendment(world.database, amendment_id=proposal.id)
+    assert view.supporters == ("Norway",) and view.opponents == ()
 
 
 def test_same_wording_twice_joins_as_co_proponent(world: World) -> None:
