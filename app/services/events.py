@@ -266,8 +266,8 @@ def _write_and_commit(db: Session, writes: list[_Deferred], rows: list[dict[str,
         with driver.pipeline():
             for write in writes:
                 connection.execute(write.statement, write.params)
-            if rows:
-                connection.execute(_INSERT_LOCKED, rows)
+            if rows:  # one line, the usual case, without executemany's machinery
+                connection.execute(_INSERT_LOCKED, rows[0] if len(rows) == 1 else rows)
             driver.commit()
     except driver.Error as exc:  # as SQLAlchemy would have raised it
         raise DBAPIError.instance(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -426,7 +428,8 @@ def test_a_request_shares_a_stamp_read_only_if_it_was_read_after_the_request_arr
     assert stamp_for(early) == later and len(reads) == count + 1
 
 
-def _worker(world: World) -> TestClient:
+@contextlib.contextmanager
+def _worker(world: World) -> Iterator[TestClient]:
     """A second server process in miniature: its own app, `Database` and kept answers."""
     from app.db.session import Database
 
@@ -434,7 +437,11 @@ def _worker(world: World) -> TestClient:
     app = create_app(
         Settings(secret_key="test-secret", database_url=database.url), database=database
     )
-    return TestClient(app)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        database.dispose()  # its connections end with it, as a process's would
 
 
 def test_a_kept_session_ends_on_every_worker_when_its_user_signs_out(world: World) -> None:
