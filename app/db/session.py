@@ -48,10 +48,10 @@ PING_AFTER_IDLE = 1.0
 
 def _ping_when_idle(engine: Engine) -> None:
     """Check a connection that sat in the pool before handing it out (the server may have
-    restarted meanwhile), but not one in constant use: under load, SQLAlchemy's pre-ping is a
-    round trip before every transaction, as many as a proposal's statements take in all. A
-    connection that died all the same fails its first statement cleanly, and SQLAlchemy then
-    replaces every connection of the pool."""
+    restarted meanwhile), but not one in constant use: SQLAlchemy's pre-ping is a round trip
+    before every transaction, reads included (a proposal takes six in all). A connection that
+    died all the same fails its first statement cleanly (a 503), and SQLAlchemy then replaces
+    every connection of the pool."""
 
     @event.listens_for(engine, "connect")
     @event.listens_for(engine, "checkin")

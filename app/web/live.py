@@ -1,11 +1,11 @@
 """Live updates: every open page learns within a second that something changed.
 
-Services commit in FastAPI's threadpool; `Database.write()` then calls our listener with the
-change dicts of that transaction. The listener turns them into named events on the document's
-channel ("provision-12", "document", "structure"), and the broadcaster hands them to every
-subscribed Server-Sent-Events stream on the event loop. A page fragment listens with
-`hx-trigger="sse:provision-12"` and re-fetches itself; forms being typed into are never part of
-a re-fetched fragment, so nobody loses words.
+Services commit in FastAPI's threadpool; the change dicts of each transaction become named
+events on the document's channel ("provision-12", "document", "structure": `change_messages`),
+and the broadcaster hands them to every subscribed Server-Sent-Events stream on the event loop
+(`publish_changes`: with the commit itself on PostgreSQL, just after it in-process). A page
+fragment listens with `hx-trigger="sse:provision-12"` and re-fetches itself; forms being typed
+into are never part of a re-fetched fragment, so nobody loses words.
 
 `Broadcaster` is an interface with two implementations: the in-process one (SQLite, or a single
 worker), and `PostgresBroadcaster`, which sends every event through PostgreSQL's NOTIFY and
@@ -159,7 +159,8 @@ class InProcessBroadcaster:
 class PostgresBroadcaster:
     """Events across workers through PostgreSQL LISTEN/NOTIFY; local fan-out in-process.
 
-    `publish` only NOTIFYs; every worker, the publishing one included, delivers an event when
+    A change's events are NOTIFYed by its own commit (`notice`, `Database.notices`); `publish`
+    NOTIFYs the rest at once. Every worker, the publishing one included, delivers an event when
     its LISTEN connection hears it, so each browser gets it exactly once, in commit order. The
     listening thread reconnects by itself after a database restart and then tells every open
     page to re-fetch ("resync"), since events may have been missed meanwhile.
