@@ -36,8 +36,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _prepare_sqlite(engine)
         return engine
+    ping = kwargs.pop("pool_pre_ping", True)  # ours, below, instead of SQLAlchemy's
     engine = create_engine(url, **kwargs)
-    if kwargs.get("pool_pre_ping", True):
+    if ping:
         _ping_when_idle(engine)
     return engine
 

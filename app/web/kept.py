@@ -14,7 +14,6 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -243,7 +242,7 @@ class ViewCache:
         A stamp is fresh enough for a request if it was read after the request arrived: every
         change its sender could have seen was committed by then. Under load many requests
         arrive while others are being answered, and share the reads made meanwhile."""
-        memo = _request_stamps.get()
+        memo = _request_memo()
         commits = memo.commits if memo is not None else 0
         if memo is not None:
             seen = memo.stamps.get(self)
@@ -402,21 +401,23 @@ class _RequestMemo:
         return read is not None and read[0]._touches.text_unchanged(document_id, since)
 
 
-_request_stamps: ContextVar[_RequestMemo | None] = ContextVar(
-    "rolltext_request_stamps", default=None
-)
+def _request_memo() -> _RequestMemo | None:
+    """The current request's memo: it is what `RequestStamps` sets as `events.reading`."""
+    memo = events.reading.get()
+    return memo if isinstance(memo, _RequestMemo) else None
 
 
 def _count_own_commit(_changes: list[dict[str, Any]]) -> None:
     """A `Database` listener, called in the committing request's context."""
-    memo = _request_stamps.get()
+    memo = _request_memo()
     if memo is not None:
         memo.commits += 1
 
 
 class RequestStamps:
-    """ASGI middleware: each HTTP request reads the event log's stamp at most once per cache
-    (FastAPI runs a request's dependencies and endpoint in threads that share this dict)."""
+    """ASGI middleware: each HTTP request gets its memo, as `events.reading` (FastAPI runs a
+    request's dependencies and endpoint in threads that share it), so it reads the event log's
+    stamp at most once per cache and the services check what they keep against that read."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -425,14 +426,11 @@ class RequestStamps:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        memo = _RequestMemo(time.monotonic())
-        token = _request_stamps.set(memo)
-        reading = events.reading.set(memo)
+        token = events.reading.set(_RequestMemo(time.monotonic()))
         try:
             await self.app(scope, receive, send)
         finally:
-            events.reading.reset(reading)
-            _request_stamps.reset(token)
+            events.reading.reset(token)
 
 
 _caches: weakref.WeakKeyDictionary[Database, ViewCache] = weakref.WeakKeyDictionary()

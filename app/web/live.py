@@ -290,10 +290,15 @@ def events_for(changes: list[dict[str, Any]]) -> dict[int, list[str]]:
 Message = tuple[str, list[str], str]
 
 
+def changes_data(changes: list[dict[str, Any]]) -> str:
+    """The data of a transaction's live events: the kinds of change it made."""
+    return json.dumps({"kinds": sorted({str(c.get("kind")) for c in changes})})
+
+
 def change_messages(changes: list[dict[str, Any]]) -> list[Message]:
     """What each document's pages hear after one transaction (`events_for`)."""
-    kinds = json.dumps({"kinds": sorted({str(c.get("kind")) for c in changes})})
-    return [(document_channel(d), names, kinds) for d, names in events_for(changes).items()]
+    data = changes_data(changes)
+    return [(document_channel(d), names, data) for d, names in events_for(changes).items()]
 
 
 def publish_changes(

@@ -396,7 +396,7 @@ def test_a_request_shares_a_stamp_read_only_if_it_was_read_after_the_request_arr
 
     from sqlalchemy import event as sa_event
 
-    from app.web.kept import ViewCache, _Reader, _request_stamps, _RequestMemo
+    from app.web.kept import ViewCache, _Reader, _RequestMemo
 
     cache = ViewCache(world.database)
     reads: list[str] = []
@@ -408,12 +408,12 @@ def test_a_request_shares_a_stamp_read_only_if_it_was_read_after_the_request_arr
     sa_event.listen(world.database._peek_engine, "before_cursor_execute", note)
 
     def stamp_for(arrived: float) -> int:
-        token = _request_stamps.set(_RequestMemo(arrived))
+        token = events.reading.set(_RequestMemo(arrived))
         try:
             with _Reader(world.database) as reader:
                 return cache._stamp(reader)
         finally:
-            _request_stamps.reset(token)
+            events.reading.reset(token)
 
     early = time.monotonic()
     first = stamp_for(time.monotonic())

@@ -11,7 +11,6 @@ inputs), so only the fragments that show them re-fetch.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from app.domain.errors import DomainError, Invalid
 from app.services import process
 from app.web.deps import DatabaseDep
 from app.web.errors import status_of
-from app.web.live import Message, document_channel
+from app.web.live import Message, changes_data, document_channel
 from app.web.pages.routing import PageRoute
 from app.web.pages.text import DocumentPage, document_page
 from app.web.pages.viewer import ViewerDep
@@ -358,5 +357,5 @@ def process_messages(changes: list[dict[str, Any]]) -> list[Message]:
             found[document_id].append("process")
         elif kind.startswith("input."):
             found[document_id].append("inputs")
-    kinds = json.dumps({"kinds": sorted({str(c.get("kind")) for c in changes})})
-    return [(document_channel(d), names, kinds) for d, names in found.items()]
+    data = changes_data(changes)
+    return [(document_channel(d), names, data) for d, names in found.items()]
