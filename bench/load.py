@@ -741,7 +741,15 @@ async def proposer(load: Load, target: Target, who: Delegate, rng: random.Random
                 "justification": words.justification(),
                 "expected_version": version,
             }
-            await load.request(kind, "POST", "/api/v1/amendments", who.headers(write=True), body)
+            reply = await load.request(
+                kind, "POST", "/api/v1/amendments", who.headers(write=True), body
+            )
+            if reply is not None and reply.status < 300:
+                # the same wording as a pending proposal joins it as co-proponent: a proponent
+                # may not support or oppose it any more (a 422 that would be our mistake)
+                joined = json.loads(reply.body)["id"]
+                if joined in others:
+                    others.remove(joined)
         else:
             stance = "support" if rng.random() < 0.7 else "oppose"
             await load.request(

@@ -49,6 +49,33 @@ def test_sign_in_and_refusals(client: TestClient) -> None:
     assert client.get("/api/v1/me").status_code == 401
 
 
+def test_proposal_routes_refuse_who_is_not_signed_in(client: TestClient, world: World) -> None:
+    """The proposal routes look their caller up in the use case's thread (`deps.Caller`): they
+    refuse exactly as the others do, and write nothing."""
+    op1 = world.provision("OP1")
+    body = {"provision_id": op1, "text": OP1.replace("to convene", "to hold")}
+    r = client.post("/api/v1/amendments", json=body)
+    assert r.status_code == 401
+    assert r.json()["message"] == "Sign in, or send a personal API token, to use Rolltext."
+    r = client.post("/api/v1/amendments", json=body, headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    assert r.json()["message"] == "This API token is unknown or has been revoked."
+
+    sign_in(client, "usa")
+    copied = client.cookies.get("rolltext_session")
+    assert client.delete("/api/v1/session").status_code == 204
+    client.cookies.set("rolltext_session", copied)  # a copy kept from before signing out
+    r = client.post("/api/v1/amendments", json=body)
+    assert r.status_code == 401
+    assert r.json()["message"] == "Your session has ended; please sign in again."
+
+    client.cookies.clear()
+    sign_in(client, "usa")
+    listed = client.get(f"/api/v1/documents/{world.document.id}/amendments?provision_id={op1}")
+    assert listed.status_code == 200
+    assert all(a["proposed_text"] != body["text"] for a in listed.json())
+
+
 def test_api_tokens_are_shown_once_and_revocable(client: TestClient) -> None:
     sign_in(client, "norway")
     issued = client.post("/api/v1/tokens", json={"name": "scripts"}).json()

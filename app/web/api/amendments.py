@@ -1,4 +1,7 @@
-"""Proposals: propose, redraft, withdraw, support/oppose, and the co-facilitators' decision."""
+"""Proposals: propose, redraft, withdraw, support/oppose, and the co-facilitators' decision.
+
+These are the routes every delegation calls during a session: each runs its use case, signed-in
+caller included, in one thread hop (`Caller`)."""
 
 from __future__ import annotations
 
@@ -11,92 +14,101 @@ from app.services.views import AmendmentView
 from app.web import answers
 from app.web.api.schemas import DecisionBody, NewProposal, Redraft, Stance
 from app.web.api.types import Id, Limit, Offset
-from app.web.deps import ActorDep, DatabaseDep
+from app.web.deps import CallerDep
 
 router = APIRouter(tags=["proposals"])
 
 
 @router.get("/documents/{document_id}/amendments", response_model=list[AmendmentView])
-def list_amendments(
+async def list_amendments(
     document_id: Id,
-    actor: ActorDep,
-    database: DatabaseDep,
+    caller: CallerDep,
     provision_id: Id | None = None,
     delegation: str | None = Query(default=None, description="delegation or group code"),
     state: AmendmentState | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    return answers.amendment_list(
-        database,
-        actor,
-        document_id,
-        provision_id=provision_id,
-        delegation=delegation,
-        state=state,
-        limit=limit,
-        offset=offset,
+    return await caller.run(
+        lambda actor: answers.amendment_list(
+            caller.database,
+            actor,
+            document_id,
+            provision_id=provision_id,
+            delegation=delegation,
+            state=state,
+            limit=limit,
+            offset=offset,
+        )
     )
 
 
 @router.post("/amendments", status_code=201, summary="Propose (or join the same proposal)")
-def propose(body: NewProposal, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
-    return amendments.propose(
-        database,
-        actor=actor,
-        provision_id=body.provision_id,
-        kind=body.kind,
-        text=body.text,
-        after_id=body.after_id,
-        new_kind=body.new_kind,
-        on_behalf_of=body.on_behalf_of,
-        delegation=body.delegation,
-        justification=body.justification,
-        expected_version=body.expected_version,
+async def propose(body: NewProposal, caller: CallerDep) -> AmendmentView:
+    return await caller.run(
+        lambda actor: amendments.propose(
+            caller.database,
+            actor=actor,
+            provision_id=body.provision_id,
+            kind=body.kind,
+            text=body.text,
+            after_id=body.after_id,
+            new_kind=body.new_kind,
+            on_behalf_of=body.on_behalf_of,
+            delegation=body.delegation,
+            justification=body.justification,
+            expected_version=body.expected_version,
+        )
     )
 
 
 @router.get("/amendments/{amendment_id}")
-def get_amendment(amendment_id: Id, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
-    return amendments.get_amendment(database, amendment_id=amendment_id, viewer=actor)
+async def get_amendment(amendment_id: Id, caller: CallerDep) -> AmendmentView:
+    return await caller.run(
+        lambda actor: amendments.get_amendment(
+            caller.database, amendment_id=amendment_id, viewer=actor
+        )
+    )
 
 
 @router.post("/amendments/{amendment_id}/redraft", summary="The proponent revises its wording")
-def redraft(
-    amendment_id: Id, body: Redraft, actor: ActorDep, database: DatabaseDep
-) -> AmendmentView:
-    return amendments.revise(
-        database,
-        actor=actor,
-        amendment_id=amendment_id,
-        text=body.text,
-        justification=body.justification,
+async def redraft(amendment_id: Id, body: Redraft, caller: CallerDep) -> AmendmentView:
+    return await caller.run(
+        lambda actor: amendments.revise(
+            caller.database,
+            actor=actor,
+            amendment_id=amendment_id,
+            text=body.text,
+            justification=body.justification,
+        )
     )
 
 
 @router.post("/amendments/{amendment_id}/withdraw")
-def withdraw(amendment_id: Id, actor: ActorDep, database: DatabaseDep) -> AmendmentView:
-    return amendments.withdraw(database, actor=actor, amendment_id=amendment_id)
+async def withdraw(amendment_id: Id, caller: CallerDep) -> AmendmentView:
+    return await caller.run(
+        lambda actor: amendments.withdraw(caller.database, actor=actor, amendment_id=amendment_id)
+    )
 
 
 @router.post("/amendments/{amendment_id}/position", summary="Support, oppose, or take it back")
-def position(
-    amendment_id: Id, body: Stance, actor: ActorDep, database: DatabaseDep
-) -> AmendmentView:
-    return amendments.take_position(
-        database, actor=actor, amendment_id=amendment_id, stance=body.stance
+async def position(amendment_id: Id, body: Stance, caller: CallerDep) -> AmendmentView:
+    return await caller.run(
+        lambda actor: amendments.take_position(
+            caller.database, actor=actor, amendment_id=amendment_id, stance=body.stance
+        )
     )
 
 
 @router.post("/amendments/{amendment_id}/decision", summary="Accept, bracket or reject")
-def decide(
-    amendment_id: Id, body: DecisionBody, actor: ActorDep, database: DatabaseDep
-) -> AmendmentView:
-    return decisions.decide(
-        database,
-        actor=actor,
-        amendment_id=amendment_id,
-        decision=body.decision,
-        expected_version=body.expected_version,
-        reason=body.reason,
+async def decide(amendment_id: Id, body: DecisionBody, caller: CallerDep) -> AmendmentView:
+    return await caller.run(
+        lambda actor: decisions.decide(
+            caller.database,
+            actor=actor,
+            amendment_id=amendment_id,
+            decision=body.decision,
+            expected_version=body.expected_version,
+            reason=body.reason,
+        )
     )
