@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.db import session as sessions
 from app.db.session import CONNECTIONS_PER_PROCESS, PEEK_CONNECTIONS, Database
+from app.services import events
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,23 @@ def test_reads_of_the_log_share_a_few_connections(database: Database) -> None:
         reader.join()
     assert not failures, failures
     assert 2 <= max(seen) <= PEEK_CONNECTIONS
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_the_log_is_read_on_one_plan(database: Database) -> None:
+    """Every request reads the log since a stamp; psycopg prepares the statement, and the peek
+    connections keep its generic plan (PostgreSQL would plan `id > $1` again at every run: the
+    generic plan's estimate is a third of the log)."""
+    with database.peek() as connection:
+        for _ in range(12):
+            database.first_read(connection, lambda c: events.since(c, 0))
+        plans = connection.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE '%FROM events%WHERE events.id > $%'"
+            )
+        ).one()
+    assert plans.custom_plans == 0 and plans.generic_plans >= 5, plans
 
 
 def test_the_compose_files_workers_fit_in_postgresqls_connections() -> None:
