@@ -7,7 +7,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Select,
@@ -15,9 +15,9 @@ from sqlalchemy import (
     delete,
     insert,
     literal,
-    literal_column,
     null,
     select,
+    true,
     union_all,
     update,
 )
@@ -326,10 +326,9 @@ def take_position(
     if stance not in ("support", "oppose", None):
         raise Invalid("A position is 'support' or 'oppose'.")
     with database.write() as db:
-        amendment, wording = _amendment_and_wording(db, amendment_id)
+        amendment, wording, stands = _amendment_and_stands(db, amendment_id)
         tree = read_tree(db, amendment.document_id)
         _require_pending(amendment)
-        stands = db.execute(_STANDS, {"amendment": amendment.id}).all()
         proponents = [row for row in stands if row.proponent]
         if actor.delegation_id in {p.delegation_id for p in proponents}:
             raise Invalid(
@@ -747,14 +746,29 @@ def _require_pending(amendment: Any) -> None:
         raise Invalid(f"Proposal A-{amendment.id} is {amendment.state.value}, no longer pending.")
 
 
-def _amendment_and_wording(db: Session, amendment_id: int) -> tuple[Any, _Wording | None]:
-    """A proposal's row (`VIEW_COLUMNS`) and its current wording with its base, in one query."""
-    row = db.execute(_AMENDMENT_AND_WORDING, {"amendment": amendment_id}).first()
-    if row is None:
+class _Stand(NamedTuple):
+    """Where one delegation stands on a proposal: a position (its stance), or a proponent."""
+
+    proponent: bool
+    id: int
+    delegation_id: int
+    group_id: int | None
+    stance: str | None
+
+
+def _amendment_and_stands(
+    db: Session, amendment_id: int
+) -> tuple[Any, _Wording | None, list[_Stand]]:
+    """A proposal's row (`VIEW_COLUMNS`), its current wording with its base, and who stands
+    where on it (`_STANDS`), in one query: a row per stand, the proposal's columns on each."""
+    rows = db.execute(_AMENDMENT_AND_STANDS, {"amendment": amendment_id}).all()
+    if not rows:
         raise NotFound(f"There is no proposal A-{amendment_id}.")
+    row = rows[0]
+    stands = [_Stand(*r[-5:]) for r in rows if r.stand_id is not None]
     if row.current_wording_id is None:
-        return row, None
-    return row, _Wording(row.wording_text, row.diff, row.base_number, row.base_text)
+        return row, None, stands
+    return row, _Wording(row.wording_text, row.diff, row.base_number, row.base_text), stands
 
 
 def _move_target(
@@ -872,20 +886,7 @@ _PROVISION_AND_VERSION = (
     .join(ProvisionVersion, ProvisionVersion.id == Provision.current_version_id)
     .where(Provision.id == bindparam("provision"))
 )
-_AMENDMENT_AND_WORDING = (
-    select(
-        *VIEW_COLUMNS,
-        AmendmentWording.text.label("wording_text"),
-        AmendmentWording.diff,
-        ProvisionVersion.number.label("base_number"),
-        ProvisionVersion.text.label("base_text"),
-    )
-    .outerjoin(AmendmentWording, AmendmentWording.id == Amendment.current_wording_id)
-    .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
-    .where(Amendment.id == bindparam("amendment"))
-)
-#: Who stands where on one proposal, in one query: its positions, in the order taken, then
-#: its active proponents (no stance), in the order they joined.
+#: Who stands where on one proposal: its positions, then its active proponents (no stance).
 _STANDS = union_all(
     select(
         literal(False).label("proponent"),
@@ -897,7 +898,28 @@ _STANDS = union_all(
     select(literal(True), Proponent.id, Proponent.delegation_id, Proponent.group_id, null()).where(
         Proponent.amendment_id == bindparam("amendment"), Proponent.withdrawn_at.is_(None)
     ),
-).order_by(literal_column("proponent"), literal_column("id"))
+).subquery("stands")
+#: A proposal, its wording and its stands (`_amendment_and_stands`): positions in the order
+#: taken, then proponents in the order they joined.
+_AMENDMENT_AND_STANDS = (
+    select(
+        *VIEW_COLUMNS,
+        AmendmentWording.text.label("wording_text"),
+        AmendmentWording.diff,
+        ProvisionVersion.number.label("base_number"),
+        ProvisionVersion.text.label("base_text"),
+        _STANDS.c.proponent.label("stand_proponent"),
+        _STANDS.c.id.label("stand_id"),
+        _STANDS.c.delegation_id.label("stand_delegation_id"),
+        _STANDS.c.group_id.label("stand_group_id"),
+        _STANDS.c.stance.label("stand_stance"),
+    )
+    .outerjoin(AmendmentWording, AmendmentWording.id == Amendment.current_wording_id)
+    .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
+    .outerjoin(_STANDS, true())
+    .where(Amendment.id == bindparam("amendment"))
+    .order_by(_STANDS.c.proponent, _STANDS.c.id)
+)
 _INSERT_AMENDMENT = insert(Amendment.__table__).returning(*VIEW_COLUMNS)
 _INSERT_WORDING = insert(AmendmentWording.__table__).returning(AmendmentWording.id)
 _SET_WORDING = (
