@@ -160,8 +160,11 @@ def propose_in(
         assert existing is not None
         return _join(db, existing, actor, group.id if group else None, directory, tree)
 
-    # Plain inserts: the unit of work would cost more than the four statements themselves.
-    amendment = db.execute(
+    # Plain inserts: the unit of work would cost more than the four statements themselves. They
+    # go to the connection: they read nothing the session may hold unflushed, and the session's
+    # handling of a statement (autoflush, ORM events) costs a third of one.
+    connection = db.connection()
+    amendment = connection.execute(
         _INSERT_AMENDMENT,
         {
             "document_id": provision.document_id,
@@ -176,7 +179,7 @@ def propose_in(
             "justification": _justification(justification),
         },
     ).one()
-    wording_id = db.execute(
+    wording_id = connection.execute(
         _INSERT_WORDING,
         {
             "amendment_id": amendment.id,
@@ -761,7 +764,8 @@ def _amendment_and_stands(
 ) -> tuple[Any, _Wording | None, list[_Stand]]:
     """A proposal's row (`VIEW_COLUMNS`), its current wording with its base, and who stands
     where on it (`_STANDS`), in one query: a row per stand, the proposal's columns on each."""
-    rows = db.execute(_AMENDMENT_AND_STANDS, {"amendment": amendment_id}).all()
+    # to the connection: the use case's first statement, nothing unflushed to see
+    rows = db.connection().execute(_AMENDMENT_AND_STANDS, {"amendment": amendment_id}).all()
     if not rows:
         raise NotFound(f"There is no proposal A-{amendment_id}.")
     row = rows[0]
