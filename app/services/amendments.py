@@ -7,6 +7,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     delete,
     insert,
     literal,
+    literal_column,
     null,
     select,
     true,
@@ -99,6 +101,7 @@ def propose(
             delegation=delegation,
             justification=justification,
             expected_version=expected_version,
+            alone=True,
         )
 
 
@@ -115,13 +118,19 @@ def propose_in(
     delegation: str | None = None,
     justification: str | None = None,
     expected_version: int | None = None,
+    alone: bool = False,
 ) -> AmendmentView:
-    """The proposal use case inside a caller's transaction (adopting an input uses it)."""
+    """The proposal use case inside a caller's transaction (adopting an input uses it).
+
+    `alone`: nothing after it in the transaction looks for the new proposal or refers to it (the
+    proposal use case on its own), so it may be written with the commit (`_insert_proposal`)."""
     require(actor, Action.PROPOSE)
     if delegation is not None and delegation != actor.delegation_code:
         raise NotAllowed(f"You cannot make proposals in the name of {delegation}.")
     proposed = _proposed_wording(kind, text)
-    provision, version = _provision_and_version(db, provision_id, kind, proposed, after_id)
+    provision, version = _provision_and_version(
+        db, provision_id, kind, proposed, after_id, draw_ids=alone
+    )
     tree = read_tree(db, provision.document_id)
     directory = load_directory(db)
     group = find_group(db, on_behalf_of) if on_behalf_of else None
@@ -160,38 +169,20 @@ def propose_in(
         assert existing is not None
         return _join(db, existing, actor, group.id if group else None, directory, tree)
 
-    # Plain inserts: the unit of work would cost more than the four statements themselves. They
-    # go to the connection: they read nothing the session may hold unflushed, and the session's
-    # handling of a statement (autoflush, ORM events) costs a third of one.
-    connection = db.connection()
-    amendment = connection.execute(
-        _INSERT_AMENDMENT,
-        {
-            "document_id": provision.document_id,
-            "provision_id": provision.id,
-            "kind": kind,
-            "state": AmendmentState.PENDING,
-            "move_after_id": move_after.id if move_after else None,
-            "new_kind": new_kind if kind is AmendmentKind.INSERT_AFTER else None,
-            "delegation_id": actor.delegation_id,
-            "group_id": group.id if group else None,
-            "author_id": actor.user_id,
-            "justification": _justification(justification),
-        },
-    ).one()
-    wording_id = connection.execute(
-        _INSERT_WORDING,
-        {
-            "amendment_id": amendment.id,
-            "seq": 1,
-            "base_version_id": version.id,
-            "text": proposed,
-            "diff": diff,
-            "reason": "proposed",
-        },
-    ).scalar_one()
-    # Nothing below reads these two: they go with the commit.
-    events.write_at_commit(db, _SET_WORDING, {"amendment": amendment.id, "wording": wording_id})
+    values = {
+        "document_id": provision.document_id,
+        "provision_id": provision.id,
+        "kind": kind,
+        "state": AmendmentState.PENDING,
+        "move_after_id": move_after.id if move_after else None,
+        "new_kind": new_kind if kind is AmendmentKind.INSERT_AFTER else None,
+        "delegation_id": actor.delegation_id,
+        "group_id": group.id if group else None,
+        "author_id": actor.user_id,
+        "justification": _justification(justification),
+    }
+    wording = {"seq": 1, "base_version_id": version.id, "text": proposed, "diff": diff}
+    amendment, wording_id = _insert_proposal(db, provision, values, wording)
     speaker = _Speaker(actor.delegation_id, group.id if group else None)
     events.write_at_commit(
         db,
@@ -683,18 +674,72 @@ def _proposed_wording(kind: AmendmentKind, text: str | None) -> str | None:
 
 
 def _provision_and_version(
-    db: Session, provision_id: int, kind: AmendmentKind, text: str | None, after_id: int | None
+    db: Session,
+    provision_id: int,
+    kind: AmendmentKind,
+    text: str | None,
+    after_id: int | None,
+    *,
+    draw_ids: bool,
 ) -> tuple[Any, _Version]:
     """A provision (plain columns, with `same_id`: the pending proposal that says exactly the
-    same thing, if any) and its current version, in one query."""
+    same thing, if any) and its current version, in one query; with `draw_ids`, on PostgreSQL,
+    the ids of a new proposal and of its wording (`_insert_proposal`)."""
     row = db.execute(
-        _provision_query(kind, to_top=after_id is None),
+        _provision_query(
+            kind,
+            to_top=after_id is None,
+            draw_ids=draw_ids and db.get_bind().dialect.name == "postgresql",
+        ),
         # the parameters its kind does not name are ignored
         {"provision": provision_id, "kind": kind, "text": text, "after": after_id},
     ).first()
     if row is None:
         raise NotFound(f"There is no provision {provision_id}.")
     return row, _Version(row.version_id, row.number, row.text)
+
+
+def _insert_proposal(
+    db: Session, provision: Any, values: dict[str, Any], wording: dict[str, Any]
+) -> tuple[Any, int]:
+    """A new proposal (its row: `VIEW_COLUMNS`) and its first wording (its id).
+
+    When the provision's read drew both ids (`new_id`, `new_wording_id`: PostgreSQL, a proposal
+    `alone` in its transaction), the two rows go with the commit, in one statement (each names
+    the other; the keys are checked when it ends), and nothing waits for them. Otherwise, two
+    inserts, and the proposal's link to its wording with the commit. Plain inserts either way,
+    to the connection: they read nothing the session may hold unflushed, and its unit of work
+    would cost more than they do."""
+    now = utcnow()
+    if getattr(provision, "new_id", None) is not None:
+        row = {
+            **values,
+            "id": provision.new_id,
+            "current_wording_id": provision.new_wording_id,
+            "needs_redraft": False,
+            "created_at": now,
+            "lock": 1,
+        }
+        events.write_at_commit(
+            db,
+            _INSERT_PROPOSAL,
+            {
+                **{f"amendment_{k}": v for k, v in row.items()},
+                **{f"wording_{k}": v for k, v in wording.items()},
+                "wording_id": provision.new_wording_id,
+                "wording_reason": "proposed",
+                "wording_created_at": now,
+            },
+        )
+        columns = {c.key: row.get(c.key) for c in VIEW_COLUMNS}
+        return SimpleNamespace(**columns), provision.new_wording_id
+    connection = db.connection()
+    amendment = connection.execute(_INSERT_AMENDMENT, values).one()
+    wording_id = connection.execute(
+        _INSERT_WORDING, {**wording, "amendment_id": amendment.id, "reason": "proposed"}
+    ).scalar_one()
+    events.write_at_commit(db, _SET_WORDING, {"amendment": amendment.id, "wording": wording_id})
+    return amendment, wording_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -792,7 +837,7 @@ def _move_target(
 
 
 @functools.cache
-def _provision_query(kind: AmendmentKind, *, to_top: bool) -> Select[Any]:
+def _provision_query(kind: AmendmentKind, *, to_top: bool, draw_ids: bool) -> Select[Any]:
     same = select(Amendment.id).where(
         Amendment.provision_id == Provision.id,
         Amendment.kind == bindparam("kind", type_=Amendment.kind.type),
@@ -811,7 +856,13 @@ def _provision_query(kind: AmendmentKind, *, to_top: bool) -> Select[Any]:
         if kind is AmendmentKind.WORDING:  # written on the current text
             same = same.where(AmendmentWording.base_version_id == Provision.current_version_id)
     same_id = same.order_by(Amendment.id).limit(1).scalar_subquery().label("same_id")
-    return _PROVISION_AND_VERSION.add_columns(same_id)
+    query = _PROVISION_AND_VERSION.add_columns(same_id)
+    if draw_ids:  # PostgreSQL: the ids of a new proposal and its wording (`_insert_proposal`)
+        query = query.add_columns(
+            literal_column("nextval('amendments_id_seq')").label("new_id"),
+            literal_column("nextval('amendment_wordings_id_seq')").label("new_wording_id"),
+        )
+    return query
 
 
 def _join(
@@ -925,6 +976,32 @@ _AMENDMENT_AND_STANDS = (
     .order_by(_STANDS.c.proponent, _STANDS.c.id)
 )
 _INSERT_AMENDMENT = insert(Amendment.__table__).returning(*VIEW_COLUMNS)
+
+
+def _insert_proposal_statement() -> Any:
+    """`_insert_proposal` on PostgreSQL: the proposal and its first wording in one statement,
+    from parameters named `amendment_<column>` and `wording_<column>`."""
+    amendment, wording = Amendment.__table__, AmendmentWording.__table__
+    columns = (
+        "id", "document_id", "provision_id", "kind", "state", "move_after_id", "new_kind",
+        "delegation_id", "group_id", "author_id", "justification", "current_wording_id",
+        "needs_redraft", "created_at", "lock",
+    )  # fmt: skip
+    new = insert(amendment).values(
+        {c: bindparam(f"amendment_{c}", type_=amendment.c[c].type) for c in columns}
+    )
+    first = ("id", "seq", "base_version_id", "text", "diff", "reason", "created_at")
+    return (
+        insert(wording)
+        .values(
+            amendment_id=bindparam("amendment_id", type_=wording.c.amendment_id.type),
+            **{c: bindparam(f"wording_{c}", type_=wording.c[c].type) for c in first},
+        )
+        .add_cte(new.cte("new_amendment"))
+    )
+
+
+_INSERT_PROPOSAL = _insert_proposal_statement()
 _INSERT_WORDING = insert(AmendmentWording.__table__).returning(AmendmentWording.id)
 _SET_WORDING = (
     update(Amendment.__table__)
