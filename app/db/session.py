@@ -95,6 +95,13 @@ PEEK_CONNECTIONS = 5
 CONNECTIONS_PER_PROCESS = 15 + PEEK_CONNECTIONS + 2
 
 
+def _plan_once(dbapi_connection: Any, _record: Any) -> None:
+    """For the peek connections (a SET, not a startup option: PgBouncer refuses those)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    dbapi_connection.commit()  # a setting made in a transaction rolled back would be undone
+
+
 def shows_only_committed(session: Session) -> bool:
     """Has everything this session read been committed, so that others may be given it? True
     of a reading session, and of a writing one until its first flush (its own changes may yet
@@ -130,7 +137,7 @@ class Database:
         # Their statements (the log since a stamp, a document's visibility) are prepared by
         # psycopg and always planned the same way; PostgreSQL would plan `events.id > $1`
         # afresh at each run (its generic plan's estimate is a third of the log), a third of
-        # the statement's cost: they keep one generic plan.
+        # the statement's cost: they keep one generic plan (`_plan_once`).
         self._peek_pool = (
             self.engine
             if url.startswith("sqlite")
@@ -140,14 +147,13 @@ class Database:
                     "pool_pre_ping": False,
                     "pool_size": PEEK_CONNECTIONS,  # opened as needed, then kept
                     "max_overflow": 0,
-                    "connect_args": {
-                        "application_name": "rolltext-peek",
-                        "options": "-c plan_cache_mode=force_generic_plan",
-                    },
+                    "connect_args": {"application_name": "rolltext-peek"},
                     **engine_kwargs,
                 },
             )
         )
+        if self._peek_pool is not self.engine:
+            event.listen(self._peek_pool, "connect", _plan_once)
         self._peek_engine = (
             self._peek_pool
             if url.startswith("sqlite")

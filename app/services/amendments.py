@@ -12,14 +12,17 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Select,
+    and_,
     bindparam,
+    case,
+    cast,
     delete,
+    func,
     insert,
     literal,
     literal_column,
     null,
     select,
-    true,
     union_all,
     update,
 )
@@ -128,7 +131,7 @@ def propose_in(
     if delegation is not None and delegation != actor.delegation_code:
         raise NotAllowed(f"You cannot make proposals in the name of {delegation}.")
     proposed = _proposed_wording(kind, text)
-    provision, version = _provision_and_version(
+    provision, version, new_ids = _provision_and_version(
         db, provision_id, kind, proposed, after_id, draw_ids=alone
     )
     tree = read_tree(db, provision.document_id)
@@ -182,7 +185,7 @@ def propose_in(
         "justification": _justification(justification),
     }
     wording = {"seq": 1, "base_version_id": version.id, "text": proposed, "diff": diff}
-    amendment, wording_id = _insert_proposal(db, provision, values, wording)
+    amendment, wording_id = _insert_proposal(db, values, wording, new_ids)
     speaker = _Speaker(actor.delegation_id, group.id if group else None)
     events.write_at_commit(
         db,
@@ -681,10 +684,12 @@ def _provision_and_version(
     after_id: int | None,
     *,
     draw_ids: bool,
-) -> tuple[Any, _Version]:
+) -> tuple[Any, _Version, tuple[int, int] | None]:
     """A provision (plain columns, with `same_id`: the pending proposal that says exactly the
     same thing, if any) and its current version, in one query; with `draw_ids`, on PostgreSQL,
-    the ids of a new proposal and of its wording (`_insert_proposal`)."""
+    the ids of a new proposal and of its wording (`_insert_proposal`), unless it would join
+    `same_id` or the provision is deleted (a proposal's number is used up only by a proposal,
+    or by one refused later, e.g. on a stale version, as a rolled-back insert would)."""
     row = db.execute(
         _provision_query(
             kind,
@@ -696,43 +701,47 @@ def _provision_and_version(
     ).first()
     if row is None:
         raise NotFound(f"There is no provision {provision_id}.")
-    return row, _Version(row.version_id, row.number, row.text)
+    drawn = getattr(row, "new_id", None)
+    new_ids = (drawn, row.new_wording_id) if drawn is not None else None
+    return row, _Version(row.version_id, row.number, row.text), new_ids
 
 
 def _insert_proposal(
-    db: Session, provision: Any, values: dict[str, Any], wording: dict[str, Any]
+    db: Session,
+    values: dict[str, Any],
+    wording: dict[str, Any],
+    new_ids: tuple[int, int] | None,
 ) -> tuple[Any, int]:
     """A new proposal (its row: `VIEW_COLUMNS`) and its first wording (its id).
 
-    When the provision's read drew both ids (`new_id`, `new_wording_id`: PostgreSQL, a proposal
-    `alone` in its transaction), the two rows go with the commit, in one statement (each names
-    the other; the keys are checked when it ends), and nothing waits for them. Otherwise, two
-    inserts, and the proposal's link to its wording with the commit. Plain inserts either way,
-    to the connection: they read nothing the session may hold unflushed, and its unit of work
-    would cost more than they do."""
-    now = utcnow()
-    if getattr(provision, "new_id", None) is not None:
+    With ids drawn by the provision's read (`new_ids`: PostgreSQL, a proposal `alone` in its
+    transaction), the two rows go with the commit, in one statement (each names the other; the
+    keys are checked when it ends), and nothing waits for them. Otherwise, two inserts, and the
+    proposal's link to its wording with the commit. Plain inserts either way, to the
+    connection: they read nothing the session may hold unflushed, and its unit of work would
+    cost more than they do."""
+    if new_ids is not None:
+        amendment_id, wording_id = new_ids
+        now = utcnow()
         row = {
             **values,
-            "id": provision.new_id,
-            "current_wording_id": provision.new_wording_id,
+            "id": amendment_id,
+            "current_wording_id": wording_id,
             "needs_redraft": False,
             "created_at": now,
             "lock": 1,
         }
+        first = {**wording, "id": wording_id, "reason": "proposed", "created_at": now}
+        assert row.keys() == _PROPOSAL_COLUMNS and first.keys() == _WORDING_COLUMNS
         events.write_at_commit(
             db,
             _INSERT_PROPOSAL,
             {
                 **{f"amendment_{k}": v for k, v in row.items()},
-                **{f"wording_{k}": v for k, v in wording.items()},
-                "wording_id": provision.new_wording_id,
-                "wording_reason": "proposed",
-                "wording_created_at": now,
+                **{f"wording_{k}": v for k, v in first.items()},
             },
         )
-        columns = {c.key: row.get(c.key) for c in VIEW_COLUMNS}
-        return SimpleNamespace(**columns), provision.new_wording_id
+        return SimpleNamespace(**{c.key: row.get(c.key) for c in VIEW_COLUMNS}), wording_id
     connection = db.connection()
     amendment = connection.execute(_INSERT_AMENDMENT, values).one()
     wording_id = connection.execute(
@@ -808,13 +817,18 @@ def _amendment_and_stands(
     db: Session, amendment_id: int
 ) -> tuple[Any, _Wording | None, list[_Stand]]:
     """A proposal's row (`VIEW_COLUMNS`), its current wording with its base, and who stands
-    where on it (`_STANDS`), in one query: a row per stand, the proposal's columns on each."""
+    where on it (`_STANDS`), in one query: the proposal's row first, then a row per stand."""
     # to the connection: the use case's first statement, nothing unflushed to see
     rows = db.connection().execute(_AMENDMENT_AND_STANDS, {"amendment": amendment_id}).all()
-    if not rows:
+    if not rows or rows[0].part != 0:
         raise NotFound(f"There is no proposal A-{amendment_id}.")
     row = rows[0]
-    stands = [_Stand(*r[-5:]) for r in rows if r.stand_id is not None]
+    stands = [
+        _Stand(
+            r.stand_proponent, r.stand_id, r.stand_delegation_id, r.stand_group_id, r.stand_stance
+        )
+        for r in rows[1:]
+    ]
     if row.current_wording_id is None:
         return row, None, stands
     return row, _Wording(row.wording_text, row.diff, row.base_number, row.base_text), stands
@@ -857,12 +871,23 @@ def _provision_query(kind: AmendmentKind, *, to_top: bool, draw_ids: bool) -> Se
             same = same.where(AmendmentWording.base_version_id == Provision.current_version_id)
     same_id = same.order_by(Amendment.id).limit(1).scalar_subquery().label("same_id")
     query = _PROVISION_AND_VERSION.add_columns(same_id)
-    if draw_ids:  # PostgreSQL: the ids of a new proposal and its wording (`_insert_proposal`)
-        query = query.add_columns(
-            literal_column("nextval('amendments_id_seq')").label("new_id"),
-            literal_column("nextval('amendment_wordings_id_seq')").label("new_wording_id"),
-        )
-    return query
+    if not draw_ids:
+        return query
+    # PostgreSQL: the ids of a new proposal and its wording (`_insert_proposal`), drawn only if
+    # there is to be one; MATERIALIZED, so that `same_id` is not computed a second time for it.
+    found = query.cte("found").prefix_with("MATERIALIZED")
+    new = and_(
+        found.c.same_id.is_(None), ~found.c.deleted, found.c.removed_in_revision_id.is_(None)
+    )
+
+    def drawn(table: str) -> Any:
+        return case((new, func.nextval(func.pg_get_serial_sequence(table, "id"))))
+
+    return select(
+        found,
+        drawn("amendments").label("new_id"),
+        drawn("amendment_wordings").label("new_wording_id"),
+    )
 
 
 def _join(
@@ -947,60 +972,62 @@ _STANDS = union_all(
         literal(False).label("proponent"),
         Position.id,
         Position.delegation_id,
-        null().label("group_id"),
+        cast(null(), Proponent.group_id.type).label("group_id"),
         Position.stance,
     ).where(Position.amendment_id == bindparam("amendment")),
     select(literal(True), Proponent.id, Proponent.delegation_id, Proponent.group_id, null()).where(
         Proponent.amendment_id == bindparam("amendment"), Proponent.withdrawn_at.is_(None)
     ),
 ).subquery("stands")
-#: A proposal, its wording and its stands (`_amendment_and_stands`): positions in the order
-#: taken, then proponents in the order they joined.
-_AMENDMENT_AND_STANDS = (
+#: A proposal with its wording (`part` 0), then its stands (`part` 1: positions in the order
+#: taken, then proponents in the order they joined), in one query (`_amendment_and_stands`).
+_PROPOSAL_PART = (
     select(
+        literal(0).label("part"),
         *VIEW_COLUMNS,
         AmendmentWording.text.label("wording_text"),
         AmendmentWording.diff,
         ProvisionVersion.number.label("base_number"),
         ProvisionVersion.text.label("base_text"),
-        _STANDS.c.proponent.label("stand_proponent"),
-        _STANDS.c.id.label("stand_id"),
-        _STANDS.c.delegation_id.label("stand_delegation_id"),
-        _STANDS.c.group_id.label("stand_group_id"),
-        _STANDS.c.stance.label("stand_stance"),
+        *(cast(null(), c.type).label(f"stand_{c.name}") for c in _STANDS.c),
     )
     .outerjoin(AmendmentWording, AmendmentWording.id == Amendment.current_wording_id)
     .outerjoin(ProvisionVersion, ProvisionVersion.id == AmendmentWording.base_version_id)
-    .outerjoin(_STANDS, true())
     .where(Amendment.id == bindparam("amendment"))
-    .order_by(_STANDS.c.proponent, _STANDS.c.id)
 )
+_AMENDMENT_AND_STANDS = union_all(
+    _PROPOSAL_PART,
+    select(literal(1), *(null() for _ in range(len(VIEW_COLUMNS) + 4)), *_STANDS.c),
+).order_by(literal_column("part"), literal_column("stand_proponent"), literal_column("stand_id"))
 _INSERT_AMENDMENT = insert(Amendment.__table__).returning(*VIEW_COLUMNS)
 
 
 def _insert_proposal_statement() -> Any:
-    """`_insert_proposal` on PostgreSQL: the proposal and its first wording in one statement,
-    from parameters named `amendment_<column>` and `wording_<column>`."""
+    """`_insert_proposal` with the ids drawn: the proposal and its first wording in one
+    statement (PostgreSQL), from parameters named `amendment_<column>` and `wording_<column>`
+    (the wording's proposal is `amendment_id`, the proposal's own id)."""
     amendment, wording = Amendment.__table__, AmendmentWording.__table__
-    columns = (
-        "id", "document_id", "provision_id", "kind", "state", "move_after_id", "new_kind",
-        "delegation_id", "group_id", "author_id", "justification", "current_wording_id",
-        "needs_redraft", "created_at", "lock",
-    )  # fmt: skip
     new = insert(amendment).values(
-        {c: bindparam(f"amendment_{c}", type_=amendment.c[c].type) for c in columns}
+        {c: bindparam(f"amendment_{c}", type_=amendment.c[c].type) for c in _PROPOSAL_COLUMNS}
     )
-    first = ("id", "seq", "base_version_id", "text", "diff", "reason", "created_at")
     return (
         insert(wording)
         .values(
             amendment_id=bindparam("amendment_id", type_=wording.c.amendment_id.type),
-            **{c: bindparam(f"wording_{c}", type_=wording.c[c].type) for c in first},
+            **{c: bindparam(f"wording_{c}", type_=wording.c[c].type) for c in _WORDING_COLUMNS},
         )
         .add_cte(new.cte("new_amendment"))
+        .inline()
     )
 
 
+#: What `_insert_proposal` writes of a new proposal and of its first wording.
+_PROPOSAL_COLUMNS = {
+    "id", "document_id", "provision_id", "kind", "state", "move_after_id", "new_kind",
+    "delegation_id", "group_id", "author_id", "justification", "current_wording_id",
+    "needs_redraft", "created_at", "lock",
+}  # fmt: skip
+_WORDING_COLUMNS = {"id", "seq", "base_version_id", "text", "diff", "reason", "created_at"}
 _INSERT_PROPOSAL = _insert_proposal_statement()
 _INSERT_WORDING = insert(AmendmentWording.__table__).returning(AmendmentWording.id)
 _SET_WORDING = (

@@ -106,6 +106,10 @@ class Caller:
 
 
 async def caller(request: Request, database: DatabaseDep) -> Caller:
+    """Refuses a request that presents no credentials at all here, as `ActorDep` would, before
+    FastAPI reports what is wrong with its body (a 401, not a 422 describing the schema)."""
+    if not request.headers.get("authorization") and request.session.get(SESSION_USER) is None:
+        raise NotAuthenticated(SIGN_IN)
     return Caller(request, database)
 
 

@@ -60,6 +60,11 @@ def test_proposal_routes_refuse_who_is_not_signed_in(client: TestClient, world: 
     r = client.post("/api/v1/amendments", json=body, headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401
     assert r.json()["message"] == "This API token is unknown or has been revoked."
+    # who asks comes before what is asked: no description of the schema for strangers
+    for path in ("/api/v1/amendments", "/api/v1/amendments/1/position"):
+        r = client.post(path, json={"nonsense": True})
+        assert r.status_code == 401, (path, r.text)
+    assert client.get("/api/v1/amendments/1").status_code == 401
 
     sign_in(client, "usa")
     copied = client.cookies.get("rolltext_session")

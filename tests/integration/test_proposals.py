@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.domain.amendments import AmendmentKind, AmendmentState, Decision
-from app.domain.errors import Conflict, Invalid, NotAllowed
+from app.domain.errors import Conflict, Invalid, NotAllowed, NotFound
 from app.domain.provisions import ProvisionStatus
 from app.services import amendments, decisions, documents, events
 from tests.conftest import World
@@ -39,22 +39,24 @@ def test_propose_wording_stores_word_diff(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "words", "group"),
+    ("kind", "words", "group", "after"),
     [
-        (AmendmentKind.WORDING, OP1.replace("2018", "2019"), "EU"),
-        (AmendmentKind.INSERT_AFTER, "Also decides to meet again in 2020;", None),
-        (AmendmentKind.DELETE, None, "EU"),
+        (AmendmentKind.WORDING, OP1.replace("2018", "2019"), "EU", None),
+        (AmendmentKind.INSERT_AFTER, "Also decides to meet again in 2020;", None, None),
+        (AmendmentKind.DELETE, None, "EU", None),
+        (AmendmentKind.MOVE, None, None, "OP2"),
     ],
 )
 def test_a_new_proposals_view_is_the_one_read_back(
-    world: World, kind: AmendmentKind, words: str | None, group: str | None
+    world: World, kind: AmendmentKind, words: str | None, group: str | None, after: str | None
 ) -> None:
-    """`propose` builds the new proposal's view from what it wrote, without reading it back:
-    it must be exactly what a later read gives."""
+    """`propose` builds the new proposal's view from what it wrote, without reading it back
+    (on PostgreSQL it is written with the commit): it must be exactly what a later read gives."""
     op1 = world.provision("OP1")
     made = amendments.propose(
         world.database, actor=world.eu, provision_id=op1, kind=kind, text=words,
         on_behalf_of=group, justification="Why not.",
+        after_id=world.provision(after) if after else None,
     )  # fmt: skip
     read = amendments.list_amendments(
         world.database, document_id=world.document.id, provision_id=op1
@@ -62,6 +64,45 @@ def test_a_new_proposals_view_is_the_one_read_back(
     assert [made] == [a for a in read if a.id == made.id]
     detail = documents.get_provision(world.database, provision_id=op1)
     assert made in detail.amendments
+
+
+def test_joining_a_proposal_uses_up_no_number(world: World) -> None:
+    """A proposal's number (A-n) is drawn with the provision's read on PostgreSQL: only when a
+    new proposal is to be made, so joining the same wording leaves no gap in the numbers."""
+    op1 = world.provision("OP1")
+    wording = OP1.replace("in 2018", "in 2019")
+    first = amendments.propose(
+        world.database, actor=world.eu, provision_id=op1, kind=AmendmentKind.WORDING,
+        text=wording,
+    )  # fmt: skip
+    joined = amendments.propose(
+        world.database, actor=world.usa, provision_id=op1, kind=AmendmentKind.WORDING,
+        text=wording,
+    )  # fmt: skip
+    assert joined.id == first.id and joined.proponents == ("EU", "United States")
+    second = amendments.propose(
+        world.database, actor=world.norway, provision_id=op1, kind=AmendmentKind.WORDING,
+        text=OP1.replace("in 2018", "in 2020"),
+    )  # fmt: skip
+    assert second.id == first.id + 1
+
+
+def test_a_position_on_a_proposal_no_longer_there(world: World) -> None:
+    """A withdrawn proposal nobody took a position on (its read finds no stand), and one that
+    does not exist, are refused as such."""
+    made = amendments.propose(
+        world.database, actor=world.eu, provision_id=world.provision("OP1"),
+        kind=AmendmentKind.DELETE,
+    )  # fmt: skip
+    amendments.withdraw(world.database, actor=world.eu, amendment_id=made.id)
+    with pytest.raises(Invalid, match="withdrawn, no longer pending"):
+        amendments.take_position(
+            world.database, actor=world.usa, amendment_id=made.id, stance="support"
+        )
+    with pytest.raises(NotFound, match=f"There is no proposal A-{made.id + 1000}."):
+        amendments.take_position(
+            world.database, actor=world.usa, amendment_id=made.id + 1000, stance="support"
+        )
 
 
 def test_a_positions_answer_is_the_proposal_read_back(world: World) -> None:
