@@ -423,6 +423,10 @@ class Delegate:
     cookie: str = ""
     csrf: str = ""
     delegation: str = ""
+    #: What this delegate proposed in the run, (provision, wording), and the pending proposals
+    #: its delegation joined that way: it may not propose the one again, nor support the other.
+    proposed: set[tuple[int, str]] = field(default_factory=set)
+    joined: set[int] = field(default_factory=set)
 
     def headers(self, *, htmx: bool = False, write: bool = False) -> dict[str, str]:
         headers = {"Cookie": f"rolltext_session={self.cookie}"}
@@ -734,10 +738,16 @@ async def proposer(load: Load, target: Target, who: Delegate, rng: random.Random
         step += 1
         if kind == "api: propose":
             provision, version, current = rng.choice(target.proposable)
+            text = words.mutate(current)
+            for _ in range(10):  # its own earlier wording again would be refused (422)
+                if (provision, text) not in who.proposed:
+                    break
+                text = words.mutate(current)
+            who.proposed.add((provision, text))
             body: dict[str, Any] = {
                 "provision_id": provision,
                 "kind": "wording",
-                "text": words.mutate(current),
+                "text": text,
                 "justification": words.justification(),
                 "expected_version": version,
             }
@@ -747,15 +757,16 @@ async def proposer(load: Load, target: Target, who: Delegate, rng: random.Random
             if reply is not None and reply.status < 300:
                 # the same wording as a pending proposal joins it as co-proponent: a proponent
                 # may not support or oppose it any more (a 422 that would be our mistake)
-                joined = json.loads(reply.body)["id"]
-                if joined in others:
-                    others.remove(joined)
+                who.joined.add(json.loads(reply.body)["id"])
         else:
             stance = "support" if rng.random() < 0.7 else "oppose"
+            amendment = rng.choice(others)
+            while amendment in who.joined:
+                amendment = rng.choice(others)
             await load.request(
                 kind,
                 "POST",
-                f"/api/v1/amendments/{rng.choice(others)}/position",
+                f"/api/v1/amendments/{amendment}/position",
                 who.headers(write=True),
                 {"stance": stance},
             )
