@@ -282,7 +282,13 @@ class AmendmentWording(Base):
     """One wording of a proposal against one provision version: the revision chain."""
 
     __tablename__ = "amendment_wordings"
-    __table_args__ = (UniqueConstraint("amendment_id", "seq", name="uq_amendment_wording"),)
+    __table_args__ = (
+        UniqueConstraint("amendment_id", "seq", name="uq_amendment_wording"),
+        # A proposal looks for the same wording already pending on its paragraph: by its text,
+        # not by comparing it with each of the paragraph's pending proposals (hundreds at 10x).
+        # Hash on PostgreSQL: a B-tree entry cannot hold a long paragraph.
+        Index("ix_amendment_wordings_text", "text", postgresql_using="hash"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     amendment_id: Mapped[int] = mapped_column(ForeignKey("amendments.id"), index=True)
     seq: Mapped[int]
