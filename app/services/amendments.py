@@ -690,19 +690,15 @@ def _provision_and_version(
     the ids of a new proposal and of its wording (`_insert_proposal`), unless it would join
     `same_id` or the provision is deleted (a proposal's number is used up only by a proposal,
     or by one refused later, e.g. on a stale version, as a rolled-back insert would)."""
+    draw = draw_ids and db.get_bind().dialect.name == "postgresql"
     row = db.execute(
-        _provision_query(
-            kind,
-            to_top=after_id is None,
-            draw_ids=draw_ids and db.get_bind().dialect.name == "postgresql",
-        ),
+        _provision_query(kind, to_top=after_id is None, draw_ids=draw),
         # the parameters its kind does not name are ignored
         {"provision": provision_id, "kind": kind, "text": text, "after": after_id},
     ).first()
     if row is None:
         raise NotFound(f"There is no provision {provision_id}.")
-    drawn = getattr(row, "new_id", None)
-    new_ids = (drawn, row.new_wording_id) if drawn is not None else None
+    new_ids = (row.new_id, row.new_wording_id) if draw and row.new_id is not None else None
     return row, _Version(row.version_id, row.number, row.text), new_ids
 
 

@@ -71,10 +71,14 @@ def optional_actor(request: Request, database: DatabaseDep) -> Actor | None:
 SIGN_IN = "Sign in, or send a personal API token, to use Rolltext."
 
 
-async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+def signed_in(actor: Actor | None) -> Actor:
     if actor is None:
         raise NotAuthenticated(SIGN_IN)
     return actor
+
+
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    return signed_in(actor)
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -96,10 +100,7 @@ class Caller:
     database: Database
 
     def actor(self) -> Actor:
-        actor = optional_actor(self.request, self.database)
-        if actor is None:
-            raise NotAuthenticated(SIGN_IN)
-        return actor
+        return signed_in(optional_actor(self.request, self.database))
 
     async def run(self, use_case: Callable[[Actor], T]) -> T:
         return await run_in_threadpool(lambda: use_case(self.actor()))
