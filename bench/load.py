@@ -6,8 +6,9 @@ For each database (SQLite, then PostgreSQL) this starts `rolltext serve` (uvicor
 220 delegates (session cookie + CSRF token, as the browser does) and runs, one after the other:
 
 * ``warm-up``     the mixed load below, not reported;
-* ``ceiling``     ``GET /health`` (no database, no logging): the framework's ceiling;
-* ``auth floor``  ``GET /api/v1/me``: the session and the three queries that find the actor;
+* ``ceiling``     ``GET /health`` (an ``async`` route, matched first; no database, no logging):
+                  the framework's ceiling, through the same middleware as every request;
+* ``auth floor``  ``GET /api/v1/me``: the session, the log's position and the actor;
 * ``reads``       the 200 readers alone: text page, panels, JSON reads;
 * ``proposals``   the 20 proposers alone: propose a wording change, support/oppose;
 * ``mixed``       all 220 together for ``--duration`` seconds: the headline figures.

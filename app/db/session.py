@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, Opera
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.db.peek import Peek, PeekConnections
 from app.domain.errors import Conflict
 
 Listener = Callable[[list[dict[str, Any]]], None]
@@ -95,13 +96,6 @@ PEEK_CONNECTIONS = 5
 CONNECTIONS_PER_PROCESS = 15 + PEEK_CONNECTIONS + 2
 
 
-def _plan_once(dbapi_connection: Any, _record: Any) -> None:
-    """For the peek connections (a SET, not a startup option: PgBouncer refuses those)."""
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
-    dbapi_connection.commit()  # a setting made in a transaction rolled back would be undone
-
-
 def shows_only_committed(session: Session) -> bool:
     """Has everything this session read been committed, so that others may be given it? True
     of a reading session, and of a writing one until its first flush (its own changes may yet
@@ -130,35 +124,9 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
-        # `peek` checks its connections out without a ping (a round trip before every short
-        # read); a connection that died with the server fails its first statement, which
-        # `peek` then runs again on a fresh one. Each is held for one short query, so a few
-        # serve a whole process: PEEK_CONNECTIONS at most, named so in pg_stat_activity.
-        # Their statements (the log since a stamp, a document's visibility) are prepared by
-        # psycopg and always planned the same way; PostgreSQL would plan `events.id > $1`
-        # afresh at each run (its generic plan's estimate is a third of the log), a third of
-        # the statement's cost: they keep one generic plan (`_plan_once`).
-        self._peek_pool = (
-            self.engine
-            if url.startswith("sqlite")
-            else make_engine(
-                url,
-                **{
-                    "pool_pre_ping": False,
-                    "pool_size": PEEK_CONNECTIONS,  # opened as needed, then kept
-                    "max_overflow": 0,
-                    "connect_args": {"application_name": "rolltext-peek"},
-                    **engine_kwargs,
-                },
-            )
-        )
-        if self._peek_pool is not self.engine:
-            event.listen(self._peek_pool, "connect", _plan_once)
-        self._peek_engine = (
-            self._peek_pool
-            if url.startswith("sqlite")
-            else self._peek_pool.execution_options(isolation_level="AUTOCOMMIT")
-        )
+        # `peek`: psycopg's own connections on PostgreSQL (app/db/peek.py), a few per process
+        # (PEEK_CONNECTIONS); on SQLite, the engine's.
+        self._peeks = None if url.startswith("sqlite") else PeekConnections(url, PEEK_CONNECTIONS)
         #: Called after each commit that recorded events, in the committing thread, with them.
         self.listeners: list[Listener] = []
         #: On PostgreSQL, called just before such a commit, with its events: the notifications
@@ -184,12 +152,16 @@ class Database:
                 session.rollback()
 
     @contextmanager
-    def peek(self) -> Iterator[Connection]:
+    def peek(self) -> Iterator[Connection | Peek]:
         """A read without the ORM: for the few statements every request runs (the event log's
         stamp), where building a Session would cost more than the query. Its first statement
         should go through `first_read`."""
-        with self._peek_engine.connect() as connection:
-            yield connection
+        if self._peeks is None:
+            with self.engine.connect() as connection:
+                yield connection
+        else:
+            with self._peeks.peek() as peek:
+                yield peek
 
     def first_read(self, connection: Connection, read: Callable[[Connection], T]) -> T:
         """`read(connection)`, run once more if the connection turned out dead (the database
@@ -232,5 +204,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self._peek_pool is not self.engine:
-            self._peek_pool.dispose()
+        if self._peeks is not None:
+            self._peeks.close()

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -25,6 +25,7 @@ from app.db.models import (
     Provision,
     ProvisionVersion,
 )
+from app.db.peek import Peek
 from app.db.session import shows_only_committed
 from app.domain.amendments import AmendmentState
 from app.domain.clean_text import clean_text
@@ -115,9 +116,12 @@ def get_document(db: Session, document_id: int, *, viewer: Actor | None = None) 
     return document
 
 
-def document_visibility(db: Session | Connection, document_id: int) -> str | None:
+def document_visibility(db: Session | Connection | Peek, document_id: int) -> str | None:
     """Who may read the document (`permissions.can_read`); None if there is no such document."""
-    return db.scalar(select(Document.visibility).where(Document.id == document_id))
+    return db.scalar(_VISIBILITY, {"document_id": document_id})  # type: ignore[no-any-return]
+
+
+_VISIBILITY = select(Document.visibility).where(Document.id == bindparam("document_id"))
 
 
 def load_tree(db: Session, document_id: int, *, viewer: Actor | None = None) -> DocumentTree:

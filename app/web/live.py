@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -38,6 +38,7 @@ from app.domain.roles import Actor
 from app.services import events
 from app.services.text import get_document
 from app.web.deps import current_actor
+from app.web.router import Router
 
 log = logging.getLogger("rolltext.live")
 
@@ -386,7 +387,7 @@ def _check_readable(database: Database, document_id: int, actor: Actor) -> None:
         get_document(db, document_id, viewer=actor)
 
 
-router = APIRouter(tags=["live"], include_in_schema=False)
+router = Router(tags=["live"], include_in_schema=False)
 
 
 @router.get("/documents/{document_id}/live")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -388,24 +389,28 @@ def test_a_paragraph_changed_more_often_than_remembered_is_computed_anew(world: 
 
 
 def test_a_request_shares_a_stamp_read_only_if_it_was_read_after_the_request_arrived(
-    world: World,
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Requests answered together share the reads of the event log made after they arrived,
     never one made before: a change committed before a request arrived is always seen."""
     import time
-
-    from sqlalchemy import event as sa_event
 
     from app.web.kept import ViewCache, _Reader, _RequestMemo
 
     cache = ViewCache(world.database)
     reads: list[str] = []
 
-    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if statement.startswith("SELECT max(id) FROM events") or "AS provision_id" in statement:
-            reads.append(statement)  # `events.stamp` or `events.since`: a read of the stamp
+    def counted(name: str) -> Any:
+        read = getattr(events, name)
 
-    sa_event.listen(world.database._peek_engine, "before_cursor_execute", note)
+        def note(*args: object) -> Any:
+            reads.append(name)
+            return read(*args)
+
+        return note
+
+    for name in ("stamp", "since"):  # a read of the stamp: the log's newest id, or since one
+        monkeypatch.setattr(events, name, counted(name))
 
     def stamp_for(arrived: float) -> int:
         token = events.reading.set(_RequestMemo(arrived))

@@ -5,7 +5,7 @@ caller included, in one thread hop (`Caller`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from app.domain.amendments import AmendmentState
@@ -15,8 +15,9 @@ from app.web import answers
 from app.web.api.schemas import DecisionBody, NewProposal, Redraft, Stance
 from app.web.api.types import Id, Limit, Offset
 from app.web.deps import CallerDep
+from app.web.router import Router
 
-router = APIRouter(tags=["proposals"])
+router = Router(tags=["proposals"])
 
 
 @router.get("/documents/{document_id}/amendments", response_model=list[AmendmentView])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from app.domain.roles import Actor
 from app.services import accounts, notifications
@@ -11,9 +11,10 @@ from app.services.views import IssuedToken
 from app.web import deps
 from app.web.api.schemas import NewToken, SignIn
 from app.web.api.types import Id
-from app.web.deps import ActorDep, DatabaseDep
+from app.web.deps import ActorDep, CallerDep, DatabaseDep
+from app.web.router import Router
 
-router = APIRouter(tags=["session"])
+router = Router(tags=["session"])
 
 
 @router.post(
@@ -38,8 +39,8 @@ def sign_out(request: Request, database: DatabaseDep) -> Response:
 
 
 @router.get("/me", summary="The signed-in user")
-def me(actor: ActorDep) -> Actor:
-    return actor
+async def me(caller: CallerDep) -> Actor:
+    return await caller.run(lambda actor: actor)
 
 
 @router.get("/me/notifications", summary="What changed since your last visit")

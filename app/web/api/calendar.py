@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import File, Form, Query, Response, UploadFile
 from pydantic import Field
 
 from app.domain.calendar import MeetingDraft, MeetingKind
@@ -13,8 +13,9 @@ from app.services.calendar import CalendarView, ImportReport, MeetingView
 from app.web.api.schemas import Body, optional_text
 from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
+from app.web.router import Router
 
-router = APIRouter(tags=["calendar"])
+router = Router(tags=["calendar"])
 
 
 class MeetingBody(Body):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.responses import Response
 
 from app.services import decisions, documents, revisions
@@ -16,9 +15,10 @@ from app.services.views import (
 from app.web import answers
 from app.web.api.schemas import CfText, NewRevision, ResolveBrackets, StatusBody, VisibilityBody
 from app.web.api.types import Id
-from app.web.deps import ActorDep, DatabaseDep
+from app.web.deps import ActorDep, CallerDep, DatabaseDep
+from app.web.router import Router
 
-router = APIRouter(tags=["text"])
+router = Router(tags=["text"])
 
 
 @router.get(
@@ -26,8 +26,10 @@ router = APIRouter(tags=["text"])
     summary="The current text with labels and counts",
     response_model=DocumentView,
 )
-def get_document(document_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
-    return answers.document_json(database, actor, document_id)
+async def get_document(document_id: Id, caller: CallerDep) -> Response:
+    return await caller.run(
+        lambda actor: answers.document_json(caller.database, actor, document_id)
+    )
 
 
 @router.post(
@@ -47,8 +49,10 @@ def set_visibility(
     summary="A provision, its versions and proposals",
     response_model=ProvisionDetail,
 )
-def get_provision(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
-    return answers.provision_json(database, actor, provision_id)
+async def get_provision(provision_id: Id, caller: CallerDep) -> Response:
+    return await caller.run(
+        lambda actor: answers.provision_json(caller.database, actor, provision_id)
+    )
 
 
 @router.post("/provisions/{provision_id}/cf-text", summary="Co-facilitators' own wording")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from app.akn import MEDIA_TYPE
@@ -13,8 +13,9 @@ from app.services import feed
 from app.services.views import DocumentView
 from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
+from app.web.router import Router
 
-router = APIRouter(tags=["exchange"])
+router = Router(tags=["exchange"])
 
 MAX_UPLOAD = 20_000_000
 REVISION = Query(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import Field
 
 from app.services import inputs
@@ -11,8 +10,9 @@ from app.services.views import AmendmentView
 from app.web.api.schemas import Body, optional_text, required_text
 from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
+from app.web.router import Router
 
-router = APIRouter(tags=["stakeholder inputs"])
+router = Router(tags=["stakeholder inputs"])
 
 
 class NewInput(Body):

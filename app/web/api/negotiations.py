@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
-
 from app.domain.errors import Invalid
 from app.domain.outline import OutlineError, parse_outline
 from app.services import accounts, directory, documents
@@ -20,8 +18,9 @@ from app.services.views import (
 from app.web.api.schemas import ImportText, NewNegotiation, NewUser
 from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
+from app.web.router import Router
 
-router = APIRouter(tags=["negotiations"])
+router = Router(tags=["negotiations"])
 
 
 @router.get("/negotiations")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import Field
 
 from app.domain.deadlines import NEW_YORK
@@ -13,8 +13,9 @@ from app.services.process import RoundView, SilenceView
 from app.web.api.schemas import Body, optional_text, required_text
 from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
+from app.web.router import Router
 
-router = APIRouter(tags=["process"])
+router = Router(tags=["process"])
 
 
 class NewRound(Body):

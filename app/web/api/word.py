@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -13,8 +13,9 @@ from app.domain.errors import Invalid
 from app.services.views import AmendmentView, DocumentView
 from app.web.api.types import Id
 from app.web.deps import ActorDep, DatabaseDep
+from app.web.router import Router
 
-router = APIRouter(tags=["word"])
+router = Router(tags=["word"])
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_UPLOAD = 20_000_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.config import Settings
@@ -14,9 +14,10 @@ from app.services.demo import demo_data
 from app.web import deps
 from app.web.deps import DatabaseDep, OptionalActorDep
 from app.web.pages.routing import PageRoute
+from app.web.router import Router
 from app.web.templating import render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import File, Query, Request, UploadFile
 from starlette.responses import Response
 
 from app.db.session import Database
@@ -23,9 +23,10 @@ from app.services.calendar import CalendarView, MeetingView, Upcoming
 from app.web.deps import DatabaseDep
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import ViewerDep
+from app.web.router import Router
 from app.web.templating import is_htmx, render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 
 @dataclass(frozen=True)

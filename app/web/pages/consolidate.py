@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import Response
 
 from app.db.session import Database
@@ -32,9 +32,10 @@ from app.web.pages.text import (
     provision_panel,
 )
 from app.web.pages.viewer import Viewer, ViewerDep
+from app.web.router import Router
 from app.web.templating import is_htmx, render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 View = Annotated[str, Form()]
 Version = Annotated[int | None, Form()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.db.session import Database
@@ -24,9 +24,10 @@ from app.web.errors import status_of
 from app.web.pages.routing import PageRoute
 from app.web.pages.text import DocumentPage, document_page
 from app.web.pages.viewer import Viewer, ViewerDep
+from app.web.router import Router
 from app.web.templating import is_htmx, render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 InputText = Annotated[str, Form(max_length=inputs.MAX_INPUT + 100)]
 FLASH = "inputs_flash"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from app import timeutil
@@ -19,9 +19,10 @@ from app.web.deps import DatabaseDep
 from app.web.kept import views_of
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import ViewerDep
+from app.web.router import Router
 from app.web.templating import render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 #: The kinds of Word file the export API produces (GET /api/v1/documents/{id}/export/{kind}).
 EXPORTS = {

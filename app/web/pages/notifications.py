@@ -6,16 +6,17 @@ page down; "Mark all as seen" moves the user's mark to the latest event.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
 from app.services import notifications
 from app.web.deps import DatabaseDep
 from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import ViewerDep
+from app.web.router import Router
 from app.web.templating import is_htmx, render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 
 @router.get("/notifications")

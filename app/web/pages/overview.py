@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from app.db.session import Database
@@ -23,9 +23,10 @@ from app.web.deps import DatabaseDep
 from app.web.pages.routing import PageRoute
 from app.web.pages.text import document_page
 from app.web.pages.viewer import Viewer, ViewerDep
+from app.web.router import Router
 from app.web.templating import render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 BAR = 22  # height of one bar
 GAP = 10

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.domain.deadlines import NEW_YORK, describe, local_deadline
@@ -30,9 +30,10 @@ from app.web.live import Message, changes_data, document_channel
 from app.web.pages.routing import PageRoute
 from app.web.pages.text import DocumentPage, document_page
 from app.web.pages.viewer import ViewerDep
+from app.web.router import Router
 from app.web.templating import is_htmx, render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 #: The places deadlines are usually set in, by time zone (New York first: the default).
 ZONES = (

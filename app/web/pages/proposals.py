@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import Response
 
 from app.db.session import Database
@@ -33,9 +33,10 @@ from app.web.pages.text import (
 )
 from app.web.pages.text import base_seal as sealed
 from app.web.pages.viewer import Viewer, ViewerDep
+from app.web.router import Router
 from app.web.templating import is_htmx, render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 TextField = Annotated[str, Form(max_length=20_000)]
 OptionalInt = Annotated[int | None, Form()]

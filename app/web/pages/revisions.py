@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.domain.diff import DiffOp, word_diff
@@ -25,9 +25,10 @@ from app.web.errors import status_of
 from app.web.pages.routing import PageRoute
 from app.web.pages.text import document_page
 from app.web.pages.viewer import ViewerDep
+from app.web.router import Router
 from app.web.templating import is_htmx, render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 NOW = "now"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import Response
 
 from app.domain.errors import NotAllowed, NotFound
@@ -17,9 +17,10 @@ from app.web.live import put_on_screen, screen_of
 from app.web.pages.routing import PageRoute
 from app.web.pages.text import document_page, provision_panel
 from app.web.pages.viewer import ViewerDep
+from app.web.router import Router
 from app.web.templating import render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 
 def _body_context(

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -40,7 +40,6 @@ from app.services.views import (
     VersionView,
 )
 from app.web.answers import document_view, negotiation_view, provision_detail, revision_list
-from app.web.deps import DatabaseDep
 from app.web.errors import status_of
 from app.web.kept import views_of
 from app.web.live import screen_of
@@ -52,11 +51,12 @@ from app.web.pages.negotiations import (
     status_counts,
 )
 from app.web.pages.routing import PageRoute
-from app.web.pages.viewer import Viewer, ViewerDep
+from app.web.pages.viewer import Viewer, VisitDep
+from app.web.router import Router
 from app.web.security import CSRF_SESSION_KEY
 from app.web.templating import SHARED_FORM_TOKEN, changes, env, html_response, is_htmx, render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 
 @lru_cache(maxsize=4096)
@@ -745,87 +745,108 @@ def full_page(
 # -- routes ------------------------------------------------------------------------------------
 
 
+# Each route is `async` and answers in one thread hop, the viewer looked up in it (`Visit`):
+# these are the reads every open page re-fetches when the text changes.
+
+
 @router.get("/documents/{document_id}")
-def text_page(
-    document_id: int,
-    request: Request,
-    viewer: ViewerDep,
-    database: DatabaseDep,
-    open: int | None = None,
+async def text_page(
+    document_id: int, request: Request, visit: VisitDep, open: int | None = None
 ) -> Response:
-    page = document_page(database, viewer, document_id)
-    panel = None
-    if open is not None and any(p.id == open for p in page.document.provisions):
-        panel = provision_panel(
-            request,
-            database,
-            viewer,
-            open,
-            document=page.document,
-            negotiation=page.negotiation,
-        )
-    return render(request, "text/document.html", page.context(open_panel=panel))
+    def text(viewer: Viewer) -> Response:
+        page = document_page(visit.database, viewer, document_id)
+        panel = None
+        if open is not None and any(p.id == open for p in page.document.provisions):
+            panel = provision_panel(
+                request,
+                visit.database,
+                viewer,
+                open,
+                document=page.document,
+                negotiation=page.negotiation,
+            )
+        return render(request, "text/document.html", page.context(open_panel=panel))
+
+    return await visit.run(text)
 
 
 @router.get("/documents/{document_id}/provisions")
-def provision_list(
-    document_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
-) -> Response:
+async def provision_list(document_id: int, request: Request, visit: VisitDep) -> Response:
     """The whole list, re-fetched when the structure changes; open panels survive (hx-preserve)."""
-    page = document_page(database, viewer, document_id)
-    return render(request, "text/_provisions.html", page.context(open_panel=None))
+
+    def provisions(viewer: Viewer) -> Response:
+        page = document_page(visit.database, viewer, document_id)
+        return render(request, "text/_provisions.html", page.context(open_panel=None))
+
+    return await visit.run(provisions)
 
 
 @router.get("/provisions/{provision_id}")
-def provision_page(
-    provision_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
-) -> Response:
+async def provision_page(provision_id: int, request: Request, visit: VisitDep) -> Response:
     """A provision on a page of its own: a link to share, and the panel without JavaScript."""
-    return full_page(
-        request, database, viewer, provision_panel(request, database, viewer, provision_id)
+    return await visit.run(
+        lambda viewer: full_page(
+            request,
+            visit.database,
+            viewer,
+            provision_panel(request, visit.database, viewer, provision_id),
+        )
     )
 
 
 @router.get("/documents/{document_id}/lines/{provision_id}")
-def provision_line(
-    document_id: int, provision_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
+async def provision_line(
+    document_id: int, provision_id: int, request: Request, visit: VisitDep
 ) -> Response:
     """One provision's line in the text: label, words, status, pending count.
 
     A provision a revision took out of the text answers with nothing: its line disappears.
     """
-    document = document_view(database, viewer.actor, document_id)
-    provision = next((p for p in document.provisions if p.id == provision_id), None)
-    if provision is None:
-        return Response(status_code=200, media_type="text/html")
-    return render(request, "text/_line.html", {"p": provision, "document": document})
+
+    def line(viewer: Viewer) -> Response:
+        document = document_view(visit.database, viewer.actor, document_id)
+        provision = next((p for p in document.provisions if p.id == provision_id), None)
+        if provision is None:
+            return Response(status_code=200, media_type="text/html")
+        return render(request, "text/_line.html", {"p": provision, "document": document})
+
+    return await visit.run(line)
 
 
 @router.get("/provisions/{provision_id}/panel")
-def provision_panel_fragment(
-    provision_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
+async def provision_panel_fragment(
+    provision_id: int, request: Request, visit: VisitDep
 ) -> Response:
-    panel = provision_panel(request, database, viewer, provision_id, lazy_moves=True)
-    return render_panel(request, "text/_panel.html", panel)
+    return await visit.run(
+        lambda viewer: render_panel(
+            request,
+            "text/_panel.html",
+            provision_panel(request, visit.database, viewer, provision_id, lazy_moves=True),
+        )
+    )
 
 
 @router.get("/provisions/{provision_id}/move-targets")
-def move_targets(
-    provision_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
-) -> Response:
+async def move_targets(provision_id: int, request: Request, visit: VisitDep) -> Response:
     """The options of a panel's move form, loaded when the form is opened."""
-    panel = provision_panel(request, database, viewer, provision_id)
-    return render(request, "proposals/_move_options.html", {"panel": panel, "selected": None})
+    return await visit.run(
+        lambda viewer: render(
+            request,
+            "proposals/_move_options.html",
+            {
+                "panel": provision_panel(request, visit.database, viewer, provision_id),
+                "selected": None,
+            },
+        )
+    )
 
 
 @router.get("/provisions/{provision_id}/state")
-def provision_state(
-    provision_id: int,
-    request: Request,
-    viewer: ViewerDep,
-    database: DatabaseDep,
-    view: str = "panel",
+async def provision_state(
+    provision_id: int, request: Request, visit: VisitDep, view: str = "panel"
 ) -> Response:
-    return render_state(
-        request, provision_panel(request, database, viewer, provision_id, view=view)
+    return await visit.run(
+        lambda viewer: render_state(
+            request, provision_panel(request, visit.database, viewer, provision_id, view=view)
+        )
     )

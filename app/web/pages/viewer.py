@@ -6,16 +6,20 @@ controls your capacity allows (the services refuse the rest anyway).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.db.session import Database
 from app.domain.roles import Actor, Role
 from app.services import directory
 from app.services.views import DelegationView, GroupView, NegotiationView
-from app.web.deps import optional_actor
+from app.web.deps import DatabaseDep, optional_actor
+
+T = TypeVar("T")
 
 
 class SignInRequired(Exception):
@@ -126,11 +130,42 @@ async def page_actor(
     return actor
 
 
-async def page_viewer(request: Request, actor: Annotated[Actor, Depends(page_actor)]) -> Viewer:
-    known = Directory.of(request.app)
+def viewer_of(app: FastAPI, actor: Actor) -> Viewer:
+    known = Directory.of(app)
     delegation = known.delegations.get(actor.delegation_id) if actor.delegation_id else None
     groups = tuple(known.groups[g] for g in sorted(actor.group_ids) if g in known.groups)
     return Viewer(actor, delegation, groups, directory=known)
 
 
+async def page_viewer(request: Request, actor: Annotated[Actor, Depends(page_actor)]) -> Viewer:
+    return viewer_of(request.app, actor)
+
+
 ViewerDep = Annotated[Viewer, Depends(page_viewer)]
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A page asked for, answered in one thread, who is asking included: the pages' `Caller`
+    (app/web/deps.py). `ViewerDep` looks the viewer up in one thread hop and a `def` page
+    renders in a second; an `async` page that takes a `Visit` makes one:
+    `await visit.run(lambda viewer: render(…))`."""
+
+    request: Request
+    database: Database
+
+    def viewer(self) -> Viewer:
+        actor = optional_actor(self.request, self.database)
+        if actor is None:
+            raise SignInRequired
+        return viewer_of(self.request.app, actor)
+
+    async def run(self, page: Callable[[Viewer], T]) -> T:
+        return await run_in_threadpool(lambda: page(self.viewer()))
+
+
+async def visit(request: Request, database: DatabaseDep) -> Visit:
+    return Visit(request, database)
+
+
+VisitDep = Annotated[Visit, Depends(visit)]

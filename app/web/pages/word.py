@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from app.domain.errors import DomainError, Invalid
@@ -26,9 +26,10 @@ from app.web.pages.routing import PageRoute
 from app.web.pages.text import DocumentPage, document_page
 from app.web.pages.uploads import MAX_FILE, UploadStore
 from app.web.pages.viewer import Viewer, ViewerDep
+from app.web.router import Router
 from app.web.templating import render
 
-router = APIRouter(route_class=PageRoute, include_in_schema=False)
+router = Router(route_class=PageRoute, include_in_schema=False)
 
 DRAFT = "draft"
 MARKED_UP = "marked-up"
