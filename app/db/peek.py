@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import psycopg
+from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import make_url
@@ -21,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 _DIALECT = psycopg_dialect()
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 
 class _Statement(NamedTuple):
@@ -104,7 +106,9 @@ class Peek:
     def _run(self, sql: str, values: Mapping[str, Any]) -> list[Any]:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, values)  # type: ignore[arg-type]
-            return cursor.fetchall() if cursor.description else []
+            # (not `cursor.description`: it builds a Column object per column, every time)
+            answered = cursor.pgresult is not None and cursor.pgresult.status == TUPLES_OK
+            return cursor.fetchall() if answered else []
 
 
 class PeekConnections:
