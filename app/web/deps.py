@@ -106,12 +106,12 @@ class Caller:
         return await run_in_threadpool(lambda: use_case(self.actor()))
 
 
-async def caller(request: Request, database: DatabaseDep) -> Caller:
+async def caller(request: Request) -> Caller:
     """Refuses a request that presents no credentials at all here, as `ActorDep` would, before
     FastAPI reports what is wrong with its body (a 401, not a 422 describing the schema)."""
     if not request.headers.get("authorization") and request.session.get(SESSION_USER) is None:
         raise NotAuthenticated(SIGN_IN)
-    return Caller(request, database)
+    return Caller(request, request.app.state.database)  # (no sub-dependency for FastAPI to solve)
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

@@ -17,7 +17,7 @@ from app.db.session import Database
 from app.domain.roles import Actor, Role
 from app.services import directory
 from app.services.views import DelegationView, GroupView, NegotiationView
-from app.web.deps import DatabaseDep, optional_actor
+from app.web.deps import optional_actor
 
 T = TypeVar("T")
 
@@ -164,8 +164,8 @@ class Visit:
         return await run_in_threadpool(lambda: page(self.viewer()))
 
 
-async def visit(request: Request, database: DatabaseDep) -> Visit:
-    return Visit(request, database)
+async def visit(request: Request) -> Visit:
+    return Visit(request, request.app.state.database)
 
 
 VisitDep = Annotated[Visit, Depends(visit)]
