@@ -4,25 +4,31 @@ Every request reads where the event log stands (`app.web.kept`): a 70 µs query 
 which SQLAlchemy's Connection, execution context and pool wrapped in 150 µs more of CPU — a
 fifth of a whole read request. These connections are psycopg's own, in autocommit, kept in a
 small pool of our own; the statements stay SQLAlchemy's, compiled once to PostgreSQL's SQL.
+Only plain statements qualify: no value or column that SQLAlchemy would convert on the way in
+or out (`_compile` refuses them), since nothing here would.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import psycopg
-from psycopg.pq import ExecStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, OperationalError
 from sqlalchemy.sql import ClauseElement
 
 _DIALECT = psycopg_dialect()
-TUPLES_OK = ExecStatus.TUPLES_OK
+
+#: How long a request waits for one of the connections, or for a new one to open, before it is
+#: answered 503 (SQLAlchemy's pool waited as long).
+WAIT_SECONDS = 30
 
 
 class _Statement(NamedTuple):
@@ -30,32 +36,51 @@ class _Statement(NamedTuple):
     defaults: dict[str, Any]  # bound values written in the statement itself
 
 
-_compiled: dict[ClauseElement, _Statement] = {}
+#: Kept for as long as the statement lives: the module constants that run on every request.
+_compiled: weakref.WeakKeyDictionary[ClauseElement, _Statement] = weakref.WeakKeyDictionary()
 _compiled_lock = threading.Lock()
-_KEPT_STATEMENTS = 64  # the module constants that run on every request, with room to spare
 
 
 def _compile(statement: ClauseElement) -> _Statement:
-    """The statement's SQL, compiled once for the statements built once (module constants);
-    one built afresh for a single use is compiled at each use, and not kept."""
-    known = _compiled.get(statement)
+    with _compiled_lock:
+        known = _compiled.get(statement)
     if known is None:
         compiled = statement.compile(dialect=_DIALECT)
-        written = {
-            name: bind.effective_value
-            for bind, name in compiled.bind_names.items()
-            if not bind.required
-        }
+        _refuse_what_needs_sqlalchemy(statement, compiled)
+        written = {}
+        for bind, name in compiled.bind_names.items():
+            if not bind.required:  # converted once, as SQLAlchemy would at every execution
+                convert = bind.type.bind_processor(_DIALECT)
+                value = bind.effective_value
+                written[name] = convert(value) if convert else value
         known = _Statement(str(compiled), written)
         with _compiled_lock:
-            if len(_compiled) < _KEPT_STATEMENTS:
-                _compiled[statement] = known
+            _compiled[statement] = known
     return known
 
 
+def _refuse_what_needs_sqlalchemy(statement: ClauseElement, compiled: Any) -> None:
+    """A statement whose SQL is finished only at execution (an IN list), whose parameter names
+    SQLAlchemy escapes, or whose values or columns it converts (enums, dates, JSON) would run
+    wrongly here: it is a programming error, said at its first use."""
+    problem = None
+    if compiled.post_compile_params or compiled.literal_execute_params:
+        problem = "parameters rendered at execution (IN lists)"
+    elif compiled.escaped_bind_names:
+        problem = "parameter names SQLAlchemy escapes"
+    elif any(bind.required and bind.type.bind_processor(_DIALECT) for bind in compiled.bind_names):
+        problem = "values SQLAlchemy converts"
+    elif any(
+        column.type.result_processor(_DIALECT, None)
+        for column in getattr(statement, "selected_columns", ())
+    ):
+        problem = "columns SQLAlchemy converts"
+    if problem:
+        raise ValueError(f"Database.peek runs plain statements only: {problem} in {statement}")
+
+
 class Rows:
-    """What `Peek.execute` returns: the rows, with the few ways of reading them SQLAlchemy's
-    `Result` offers that the callers use."""
+    """What `Peek.execute` returns: the rows, read as the callers read SQLAlchemy's `Result`."""
 
     def __init__(self, rows: list[Any]) -> None:
         self._rows = rows
@@ -67,8 +92,10 @@ class Rows:
         return self._rows[0] if self._rows else None
 
     def one(self) -> Any:
-        if len(self._rows) != 1:
-            raise ValueError(f"expected one row, got {len(self._rows)}")
+        if not self._rows:
+            raise NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
         return self._rows[0]
 
     def scalar(self) -> Any:
@@ -91,10 +118,10 @@ class Peek:
         try:
             return Rows(self._run(sql, values))
         except psycopg.Error as exc:
-            if not self.connection.broken:
+            if not self.connection.closed:
                 raise DBAPIError.instance(sql, values, exc, psycopg.Error) from exc
         # The server closed it (a restart ends every connection): once more on a fresh one.
-        self.connection = self._pool.replace(self.connection)
+        self.connection = self._pool.open()
         try:
             return Rows(self._run(sql, values))
         except psycopg.Error as exc:
@@ -107,7 +134,9 @@ class Peek:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, values)  # type: ignore[arg-type]
             # (not `cursor.description`: it builds a Column object per column, every time)
-            answered = cursor.pgresult is not None and cursor.pgresult.status == TUPLES_OK
+            answered = (
+                cursor.pgresult is not None and cursor.pgresult.status == ExecStatus.TUPLES_OK
+            )
             return cursor.fetchall() if answered else []
 
 
@@ -121,37 +150,46 @@ class PeekConnections:
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     @contextmanager
     def peek(self) -> Iterator[Peek]:
-        self._slots.acquire()
+        if not self._slots.acquire(timeout=WAIT_SECONDS):
+            raise OperationalError(
+                None,
+                None,
+                TimeoutError(
+                    f"no connection to read the log's position came free in {WAIT_SECONDS} s"
+                ),
+            )
         try:
             with self._lock:
                 connection = self._idle.pop() if self._idle else None
-            peek = Peek(self, connection or self._open())
+            peek = Peek(self, connection or self.open())
             try:
                 yield peek
             finally:
-                if peek.connection.closed:
-                    pass
-                elif peek.connection.broken or peek.connection.info.transaction_status:
-                    peek.connection.close()  # broken, or left inside a transaction
-                else:
-                    with self._lock:
-                        self._idle.append(peek.connection)
+                self._give_back(peek.connection)
         finally:
             self._slots.release()
 
-    def replace(self, dead: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
-        dead.close()
-        return self._open()
+    def _give_back(self, connection: psycopg.Connection[Any]) -> None:
+        if connection.closed:
+            return
+        if self._closed or connection.info.transaction_status != TransactionStatus.IDLE:
+            connection.close()  # left inside a transaction (or the pool was closed meanwhile)
+            return
+        with self._lock:
+            self._idle.append(connection)
 
-    def _open(self) -> psycopg.Connection[Any]:
+    def open(self) -> psycopg.Connection[Any]:
+        connection = None
         try:
             connection = psycopg.connect(
                 self._conninfo,
                 autocommit=True,
                 application_name="rolltext-peek",
+                connect_timeout=WAIT_SECONDS,
                 row_factory=namedtuple_row,
             )
             # PostgreSQL would plan `events.id > $1` afresh at each run (its generic plan's
@@ -159,11 +197,14 @@ class PeekConnections:
             # startup option: PgBouncer refuses those.)
             connection.execute("SET plan_cache_mode = force_generic_plan")
         except psycopg.Error as exc:  # the server is away: a 503, as for any other query
+            if connection is not None:
+                connection.close()
             raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
         return connection
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()

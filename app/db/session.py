@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -37,10 +37,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _prepare_sqlite(engine)
         return engine
-    ping = kwargs.pop("pool_pre_ping", True)  # ours, below, instead of SQLAlchemy's
     engine = create_engine(url, **kwargs)
-    if ping:
-        _ping_when_idle(engine)
+    _ping_when_idle(engine)  # ours, instead of SQLAlchemy's pool_pre_ping
     return engine
 
 
@@ -154,26 +152,15 @@ class Database:
     @contextmanager
     def peek(self) -> Iterator[Connection | Peek]:
         """A read without the ORM: for the few statements every request runs (the event log's
-        stamp), where building a Session would cost more than the query. Its first statement
-        should go through `first_read`."""
+        stamp), where building a Session would cost more than the query. On PostgreSQL a
+        statement that finds its connection dead (the server restarted) runs again on a fresh
+        one (app/db/peek.py)."""
         if self._peeks is None:
             with self.engine.connect() as connection:
                 yield connection
         else:
             with self._peeks.peek() as peek:
                 yield peek
-
-    def first_read(self, connection: Connection, read: Callable[[Connection], T]) -> T:
-        """`read(connection)`, run once more if the connection turned out dead (the database
-        restarted since it was last used): SQLAlchemy then discards the pool's old connections
-        and gives this one a fresh one."""
-        try:
-            return read(connection)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            connection.rollback()
-            return read(connection)
 
     @contextmanager
     def write(self) -> Iterator[Session]:

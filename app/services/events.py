@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
 from app.db.models import Event
+from app.db.peek import Peek
 from app.domain.roles import Actor
 from app.timeutil import utcnow
 
@@ -203,7 +204,7 @@ class Reading(Protocol):
 reading: ContextVar[Reading | None] = ContextVar("rolltext_log_reading", default=None)
 
 
-def stamp(db: Session | Connection) -> int:
+def stamp(db: Session | Connection | Peek) -> int:
     """Where the event log stands: the newest event's id.
 
     Every use case that changes something records an event in the same transaction, and the
@@ -225,7 +226,7 @@ def moved_since(db: Session, earlier: int, kinds: frozenset[str]) -> tuple[int, 
     )
 
 
-def since(db: Session | Connection, event_id: int) -> Sequence[Any]:
+def since(db: Session | Connection | Peek, event_id: int) -> Sequence[Any]:
     """The events after `event_id`, in order, with the paragraph and the proposal each names
     (`app.web.kept`)."""
     return db.execute(_SINCE, {"earlier": event_id}).all()

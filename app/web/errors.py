@@ -140,8 +140,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def _unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
-        """The database is down or restarting: say so as JSON, not a bare 500. The engine's
-        pre-ping replaces dead connections, so the next request after it is back succeeds."""
+        """The database is down or restarting: say so as JSON, not a bare 500. Dead connections
+        are replaced (the pool checks one that sat idle; the log's read tries a fresh one), so
+        the next request after it is back succeeds."""
         return JSONResponse(
             {"error": "unavailable", "message": UNAVAILABLE},
             status_code=503,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
+from app.db.peek import Peek
 from app.db.session import Database
 from app.domain.errors import NotFound
 from app.domain.roles import Actor
@@ -254,7 +255,7 @@ class ViewCache:
                 memo.stamps[self] = (commits, latest[1])
                 return latest[1]
         started = time.monotonic()
-        stamp, rows = self.database.first_read(reader.connection(), self._touches.read)
+        stamp, rows = self._touches.read(reader.connection())
         with self._advancing:
             if not self._touches.take_in(stamp, rows):
                 self.clear()
@@ -272,9 +273,7 @@ class ViewCache:
         with self._lock:
             kept = self._visibility.get(document_id)
         if kept is None or not self._touches.document_unchanged(document_id, kept[0]):
-            visibility = self.database.first_read(
-                reader.connection(), lambda db: document_visibility(db, document_id)
-            )
+            visibility = document_visibility(reader.connection(), document_id)
             if visibility is None:
                 raise NotFound(f"There is no document {document_id}.")
             kept = (stamp, visibility)
@@ -361,9 +360,9 @@ class _Reader(contextlib.AbstractContextManager["_Reader"]):
     def __init__(self, database: Database) -> None:
         self.database = database
         self._opened: contextlib.ExitStack | None = None
-        self._connection: Connection | None = None
+        self._connection: Connection | Peek | None = None
 
-    def connection(self) -> Connection:
+    def connection(self) -> Connection | Peek:
         if self._connection is None:
             self._opened = contextlib.ExitStack()
             self._connection = self._opened.enter_context(self.database.peek())

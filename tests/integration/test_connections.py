@@ -3,6 +3,7 @@ workers must fit in the server's max_connections."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -30,7 +31,7 @@ def test_reads_of_the_log_share_a_few_connections(database: Database) -> None:
         try:
             start.wait(10)
             with database.peek() as connection:
-                database.first_read(connection, lambda c: c.execute(text("SELECT pg_sleep(0.1)")))
+                connection.execute(text("SELECT pg_sleep(0.1)"))
         except BaseException as exc:
             failures.append(exc)
 
@@ -63,7 +64,7 @@ def test_the_log_is_read_on_one_plan(database: Database) -> None:
     generic plan's estimate is a third of the log)."""
     with database.peek() as connection:
         for _ in range(12):
-            database.first_read(connection, lambda c: events.since(c, 0))
+            events.since(connection, 0)
         plans = connection.execute(
             text(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
@@ -71,6 +72,41 @@ def test_the_log_is_read_on_one_plan(database: Database) -> None:
             )
         ).one()
     assert plans.custom_plans == 0 and plans.generic_plans >= 5, plans
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_log_reading_connection_cut_off_is_replaced_by_the_read_itself(
+    database: Database,
+) -> None:
+    """The log's connections are not pinged before use (a round trip per request): when the
+    server has ended one (a restart ends them all), the read runs again on a fresh one."""
+    with database.peek() as connection:
+        before = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with database.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
+        admin.commit()
+    time.sleep(0.1)
+    with database.peek() as connection:
+        assert events.stamp(connection) >= 0
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != before
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_read_waiting_too_long_for_a_log_connection_is_a_database_error(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every log connection held, a read waits, then fails as a database error (a 503
+    for a request), not forever."""
+    from app.db import peek
+
+    monkeypatch.setattr(peek, "WAIT_SECONDS", 0.2)
+    with contextlib.ExitStack() as held:
+        for _ in range(PEEK_CONNECTIONS):
+            held.enter_context(database.peek())
+        with pytest.raises(OperationalError), database.peek():
+            pass
+    with database.peek() as connection:  # given back: served again
+        assert events.stamp(connection) >= 0
 
 
 def test_the_compose_files_workers_fit_in_postgresqls_connections() -> None:

@@ -103,6 +103,20 @@ def test_sign_in_out_and_who_you_are(client: TestClient, world: World) -> None:
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_a_signed_out_reader_is_sent_to_sign_in_before_the_address_is_checked(
+    client: TestClient,
+) -> None:
+    """The text's pages (answered in one thread hop, app/web/pages/viewer.py `Visit`) send a
+    request without a session to sign in, as every page does, even when the address itself is
+    wrong: the sign-in page, not the page saying the form is not complete."""
+    for address in ("/documents/abc", "/documents/1?open=x", "/provisions/1/panel"):
+        r = client.get(address, follow_redirects=False)
+        assert r.status_code == 303, (address, r.status_code)
+        assert r.headers["location"].startswith("/sign-in?next="), address
+    r = client.get("/provisions/abc/panel", headers=HTMX)
+    assert r.headers["HX-Redirect"].startswith("/sign-in?next=")
+
+
 def test_demo_accounts_are_listed_only_in_demo_mode(world: World) -> None:
     quiet = create_app(Settings(secret_key="x", database_url=world.database.url), world.database)
     with TestClient(quiet) as c:
