@@ -21,7 +21,6 @@ from app.domain.errors import Conflict, DomainError
 from app.domain.labels import ProvisionKind
 from app.services import amendments
 from app.services.views import ProvisionDetail
-from app.web.deps import DatabaseDep
 from app.web.errors import status_of
 from app.web.pages.routing import PageRoute
 from app.web.pages.text import (
@@ -32,7 +31,7 @@ from app.web.pages.text import (
     provision_panel,
 )
 from app.web.pages.text import base_seal as sealed
-from app.web.pages.viewer import Viewer, ViewerDep
+from app.web.pages.viewer import Viewer, VisitDep
 from app.web.router import Router
 from app.web.templating import is_htmx, render
 
@@ -84,12 +83,15 @@ def _base_text(detail: ProvisionDetail, version: int | None) -> str:
     return detail.provision.text
 
 
+# The forms a delegate uses all the time (the preview at each pause in typing, propose, support)
+# answer in one thread hop, the viewer looked up in it (`Visit`, app/web/pages/viewer.py).
+
+
 @router.post("/provisions/{provision_id}/preview")
-def preview(
+async def preview(
     provision_id: int,
     request: Request,
-    viewer: ViewerDep,
-    database: DatabaseDep,
+    visit: VisitDep,
     text: TextField = "",
     expected_version: OptionalInt = None,
     kind: Annotated[AmendmentKind, Form()] = AmendmentKind.WORDING,
@@ -104,21 +106,28 @@ def preview(
     proposal is diffed again when submitted). A form without them (the co-facilitators'
     wording, an old page) or with words the server did not seal has them looked up.
     """
-    if kind is AmendmentKind.INSERT_AFTER:
-        base = ""
-    elif base is None or not hmac.compare_digest(base_seal, sealed(request, provision_id, base)):
-        base = _base_text(provision_detail(database, viewer.actor, provision_id), expected_version)
-    return render(
-        request, "proposals/_preview.html", {"preview": preview_of(base, text), "kind": kind}
-    )
+
+    def answer(viewer: Viewer) -> Response:
+        words = base
+        if kind is AmendmentKind.INSERT_AFTER:
+            words = ""
+        elif words is None or not hmac.compare_digest(
+            base_seal, sealed(request, provision_id, words)
+        ):
+            detail = provision_detail(visit.database, viewer.actor, provision_id)
+            words = _base_text(detail, expected_version)
+        return render(
+            request, "proposals/_preview.html", {"preview": preview_of(words, text), "kind": kind}
+        )
+
+    return await visit.run(answer)
 
 
 @router.post("/provisions/{provision_id}/proposals")
-def propose(
+async def propose(
     provision_id: int,
     request: Request,
-    viewer: ViewerDep,
-    database: DatabaseDep,
+    visit: VisitDep,
     kind: Annotated[AmendmentKind, Form()] = AmendmentKind.WORDING,
     text: TextField = "",
     justification: TextField = "",
@@ -127,42 +136,46 @@ def propose(
     after_id: OptionalInt = None,
     new_kind: Annotated[ProvisionKind | None, Form()] = None,
 ) -> Response:
-    form = {
-        "text": text,
-        "justification": justification,
-        "on_behalf_of": on_behalf_of,
-        "expected_version": expected_version,
-        "after_id": after_id,
-        "new_kind": new_kind.value if new_kind else None,
-    }
-    try:
-        result = amendments.propose(
-            database,
-            actor=viewer.actor,
-            provision_id=provision_id,
-            kind=kind,
-            text=text if kind in _WITH_TEXT else None,
-            after_id=after_id if kind is AmendmentKind.MOVE else None,
-            new_kind=new_kind if kind is AmendmentKind.INSERT_AFTER else None,
-            on_behalf_of=on_behalf_of or None,
-            justification=justification,
-            expected_version=expected_version,
-        )
-    except DomainError as exc:
+    def answer(viewer: Viewer) -> Response:
+        database = visit.database
+        form = {
+            "text": text,
+            "justification": justification,
+            "on_behalf_of": on_behalf_of,
+            "expected_version": expected_version,
+            "after_id": after_id,
+            "new_kind": new_kind.value if new_kind else None,
+        }
+        try:
+            result = amendments.propose(
+                database,
+                actor=viewer.actor,
+                provision_id=provision_id,
+                kind=kind,
+                text=text if kind in _WITH_TEXT else None,
+                after_id=after_id if kind is AmendmentKind.MOVE else None,
+                new_kind=new_kind if kind is AmendmentKind.INSERT_AFTER else None,
+                on_behalf_of=on_behalf_of or None,
+                justification=justification,
+                expected_version=expected_version,
+            )
+        except DomainError as exc:
+            panel = provision_panel(request, database, viewer, provision_id)
+            if isinstance(exc, Conflict):
+                # Keep the delegate's words; the form now sits on the fresh version, whose words
+                # the panel shows, so a second submit proposes them against what is there now.
+                form["expected_version"] = panel.provision.version
+            return _answer(request, database, viewer, panel, kind, form, exc.message, True, exc)
         panel = provision_panel(request, database, viewer, provision_id)
-        if isinstance(exc, Conflict):
-            # Keep the delegate's words; the form now sits on the fresh version, whose words
-            # the panel shows, so a second submit proposes them against what is there now.
-            form["expected_version"] = panel.provision.version
-        return _answer(request, database, viewer, panel, kind, form, exc.message, True, exc)
-    panel = provision_panel(request, database, viewer, provision_id)
-    message = (
-        f"Your delegation joined proposal {result.reference}: the same wording was already "
-        "on the table."
-        if result.joined
-        else f"Your proposal {result.reference} is on the table."
-    )
-    return _answer(request, database, viewer, panel, kind, panel.blank(kind), message)
+        message = (
+            f"Your delegation joined proposal {result.reference}: the same wording was already "
+            "on the table."
+            if result.joined
+            else f"Your proposal {result.reference} is on the table."
+        )
+        return _answer(request, database, viewer, panel, kind, panel.blank(kind), message)
+
+    return await visit.run(answer)
 
 
 def _answer(
@@ -193,55 +206,64 @@ def _answer(
 
 
 @router.post("/amendments/{amendment_id}/position")
-def position(
+async def position(
     amendment_id: int,
     request: Request,
-    viewer: ViewerDep,
-    database: DatabaseDep,
+    visit: VisitDep,
     stance: Annotated[str, Form()] = "",
     view: Annotated[str, Form()] = "panel",
 ) -> Response:
-    def action() -> str:
-        result = amendments.take_position(
-            database, actor=viewer.actor, amendment_id=amendment_id, stance=stance or None
-        )
-        done = {"support": "supports", "oppose": "opposes"}.get(stance, "takes no position on")
-        return (
-            f"{viewer.delegation.short if viewer.delegation else 'You'} {done} {result.reference}."
+    def answer(viewer: Viewer) -> Response:
+        database = visit.database
+
+        def action() -> str:
+            result = amendments.take_position(
+                database, actor=viewer.actor, amendment_id=amendment_id, stance=stance or None
+            )
+            done = {"support": "supports", "oppose": "opposes"}.get(stance, "takes no position on")
+            who = viewer.delegation.short if viewer.delegation else "You"
+            return f"{who} {done} {result.reference}."
+
+        return act(
+            request,
+            database,
+            viewer,
+            provision_id=_provision_of(database, viewer, amendment_id),
+            view=view,
+            action=action,
         )
 
-    return act(
-        request,
-        database,
-        viewer,
-        provision_id=_provision_of(database, viewer, amendment_id),
-        view=view,
-        action=action,
-    )
+    return await visit.run(answer)
 
 
 @router.post("/amendments/{amendment_id}/withdraw")
-def withdraw(
+async def withdraw(
     amendment_id: int,
     request: Request,
-    viewer: ViewerDep,
-    database: DatabaseDep,
+    visit: VisitDep,
     view: Annotated[str, Form()] = "panel",
 ) -> Response:
-    def action() -> str:
-        result = amendments.withdraw(database, actor=viewer.actor, amendment_id=amendment_id)
-        if result.state.value == "withdrawn":
-            return f"{result.reference} is withdrawn."
-        return f"Your delegation withdrew from {result.reference}; its other proponents keep it."
+    def answer(viewer: Viewer) -> Response:
+        database = visit.database
 
-    return act(
-        request,
-        database,
-        viewer,
-        provision_id=_provision_of(database, viewer, amendment_id),
-        view=view,
-        action=action,
-    )
+        def action() -> str:
+            result = amendments.withdraw(database, actor=viewer.actor, amendment_id=amendment_id)
+            if result.state.value == "withdrawn":
+                return f"{result.reference} is withdrawn."
+            return (
+                f"Your delegation withdrew from {result.reference}; its other proponents keep it."
+            )
+
+        return act(
+            request,
+            database,
+            viewer,
+            provision_id=_provision_of(database, viewer, amendment_id),
+            view=view,
+            action=action,
+        )
+
+    return await visit.run(answer)
 
 
 def _provision_of(database: Database, viewer: Viewer, amendment_id: int) -> int:
@@ -251,21 +273,25 @@ def _provision_of(database: Database, viewer: Viewer, amendment_id: int) -> int:
 
 
 @router.get("/amendments/{amendment_id}/redraft")
-def redraft_form(
-    amendment_id: int, request: Request, viewer: ViewerDep, database: DatabaseDep
-) -> Response:
-    amendment = amendments.get_amendment(database, viewer=viewer.actor, amendment_id=amendment_id)
-    panel = provision_panel(request, database, viewer, amendment.provision_id)
-    return _redraft(
-        request,
-        panel,
-        amendment.id,
-        amendment.reference,
-        {
-            "text": amendment.proposed_text or "",
-            "justification": amendment.justification or "",
-        },
-    )
+async def redraft_form(amendment_id: int, request: Request, visit: VisitDep) -> Response:
+    def answer(viewer: Viewer) -> Response:
+        database = visit.database
+        amendment = amendments.get_amendment(
+            database, viewer=viewer.actor, amendment_id=amendment_id
+        )
+        panel = provision_panel(request, database, viewer, amendment.provision_id)
+        return _redraft(
+            request,
+            panel,
+            amendment.id,
+            amendment.reference,
+            {
+                "text": amendment.proposed_text or "",
+                "justification": amendment.justification or "",
+            },
+        )
+
+    return await visit.run(answer)
 
 
 def _redraft(
@@ -292,45 +318,50 @@ def _redraft(
 
 
 @router.post("/amendments/{amendment_id}/redraft")
-def redraft(
+async def redraft(
     amendment_id: int,
     request: Request,
-    viewer: ViewerDep,
-    database: DatabaseDep,
+    visit: VisitDep,
     text: TextField = "",
     justification: TextField = "",
 ) -> Response:
-    amendment = amendments.get_amendment(database, viewer=viewer.actor, amendment_id=amendment_id)
-    try:
-        result = amendments.revise(
-            database,
-            actor=viewer.actor,
-            amendment_id=amendment_id,
-            text=text,
-            justification=justification,
+    def answer(viewer: Viewer) -> Response:
+        database = visit.database
+        amendment = amendments.get_amendment(
+            database, viewer=viewer.actor, amendment_id=amendment_id
         )
-    except DomainError as exc:
-        panel = provision_panel(request, database, viewer, amendment.provision_id)
-        form = {"text": text, "justification": justification}
-        return _redraft(
+        try:
+            result = amendments.revise(
+                database,
+                actor=viewer.actor,
+                amendment_id=amendment_id,
+                text=text,
+                justification=justification,
+            )
+        except DomainError as exc:
+            panel = provision_panel(request, database, viewer, amendment.provision_id)
+            form = {"text": text, "justification": justification}
+            return _redraft(
+                request,
+                panel,
+                amendment_id,
+                amendment.reference,
+                form,
+                message=exc.message,
+                error=True,
+                status_code=status_of(exc),
+            )
+        panel = provision_panel(
             request,
-            panel,
-            amendment_id,
-            amendment.reference,
-            form,
-            message=exc.message,
-            error=True,
-            status_code=status_of(exc),
+            database,
+            viewer,
+            amendment.provision_id,
+            message=f"{result.reference} is redrafted; its earlier wording stays in its history.",
         )
-    panel = provision_panel(
-        request,
-        database,
-        viewer,
-        amendment.provision_id,
-        message=f"{result.reference} is redrafted; its earlier wording stays in its history.",
-    )
-    if not is_htmx(request):
-        return full_page(request, database, viewer, panel)
-    context = panel.context()
-    context.update(oob_state=True)
-    return render(request, "proposals/_redraft_done.html", context)
+        if not is_htmx(request):
+            return full_page(request, database, viewer, panel)
+        context = panel.context()
+        context.update(oob_state=True)
+        return render(request, "proposals/_redraft_done.html", context)
+
+    return await visit.run(answer)
