@@ -44,8 +44,8 @@ async def me(caller: CallerDep) -> Actor:
 
 
 @router.get("/me/notifications", summary="What changed since your last visit")
-def my_notifications(actor: ActorDep, database: DatabaseDep) -> Notifications:
-    return notifications.notifications(database, actor=actor)
+async def my_notifications(caller: CallerDep) -> Notifications:
+    return await caller.run(lambda actor: notifications.notifications(caller.database, actor=actor))
 
 
 @router.post("/me/notifications/seen", status_code=204, summary="Mark everything as seen")
@@ -55,8 +55,10 @@ def mark_seen(actor: ActorDep, database: DatabaseDep) -> Response:
 
 
 @router.post("/tokens", status_code=201, summary="Issue a personal API token (shown once)")
-def issue_token(body: NewToken, actor: ActorDep, database: DatabaseDep) -> IssuedToken:
-    return accounts.issue_token(database, actor=actor, name=body.name)
+async def issue_token(body: NewToken, caller: CallerDep) -> IssuedToken:
+    return await caller.run(
+        lambda actor: accounts.issue_token(caller.database, actor=actor, name=body.name)
+    )
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a personal API token")

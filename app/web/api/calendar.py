@@ -12,7 +12,7 @@ from app.services import calendar
 from app.services.calendar import CalendarView, ImportReport, MeetingView
 from app.web.api.schemas import Body, optional_text
 from app.web.api.types import Id
-from app.web.deps import ActorDep, DatabaseDep
+from app.web.deps import ActorDep, CallerDep, DatabaseDep
 from app.web.router import Router
 
 router = Router(tags=["calendar"])
@@ -60,10 +60,9 @@ def _file(file: calendar.CalendarFile) -> Response:
 
 
 @router.get("/negotiations/{negotiation_id}/meetings", summary="The calendar, filtered")
-def list_meetings(
+async def list_meetings(
     negotiation_id: Id,
-    actor: ActorDep,
-    database: DatabaseDep,
+    caller: CallerDep,
     focal_point: str | None = Query(default=None, max_length=100),
     place: str | None = Query(default=None, max_length=200),
     year: int | None = Query(default=None, ge=1, le=9999),
@@ -71,25 +70,27 @@ def list_meetings(
     regional: bool | None = None,
     undated: bool | None = Query(default=None, description="true: only dates not yet placed"),
 ) -> CalendarView:
-    return calendar.list_meetings(
-        database,
-        negotiation_id=negotiation_id,
-        viewer=actor,
-        focal_point=focal_point,
-        place=place,
-        year=year,
-        kind=kind,
-        regional=regional,
-        undated=undated,
+    return await caller.run(
+        lambda actor: calendar.list_meetings(
+            caller.database,
+            negotiation_id=negotiation_id,
+            viewer=actor,
+            focal_point=focal_point,
+            place=place,
+            year=year,
+            kind=kind,
+            regional=regional,
+            undated=undated,
+        )
     )
 
 
 @router.post("/negotiations/{negotiation_id}/meetings", status_code=201)
-def add_meeting(
-    negotiation_id: Id, body: MeetingBody, actor: ActorDep, database: DatabaseDep
-) -> MeetingView:
-    return calendar.add_meeting(
-        database, actor=actor, negotiation_id=negotiation_id, draft=_draft(body)
+async def add_meeting(negotiation_id: Id, body: MeetingBody, caller: CallerDep) -> MeetingView:
+    return await caller.run(
+        lambda actor: calendar.add_meeting(
+            caller.database, actor=actor, negotiation_id=negotiation_id, draft=_draft(body)
+        )
     )
 
 
@@ -99,8 +100,12 @@ def add_meeting(
     response_class=Response,
     responses={200: {"content": {calendar.ICS: {}}}},
 )
-def export_ics(negotiation_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
-    return _file(calendar.export_ics(database, negotiation_id=negotiation_id, viewer=actor))
+async def export_ics(negotiation_id: Id, caller: CallerDep) -> Response:
+    return await caller.run(
+        lambda actor: _file(
+            calendar.export_ics(caller.database, negotiation_id=negotiation_id, viewer=actor)
+        )
+    )
 
 
 @router.get(
@@ -109,8 +114,12 @@ def export_ics(negotiation_id: Id, actor: ActorDep, database: DatabaseDep) -> Re
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def export_csv(negotiation_id: Id, actor: ActorDep, database: DatabaseDep) -> Response:
-    return _file(calendar.export_csv(database, negotiation_id=negotiation_id, viewer=actor))
+async def export_csv(negotiation_id: Id, caller: CallerDep) -> Response:
+    return await caller.run(
+        lambda actor: _file(
+            calendar.export_csv(caller.database, negotiation_id=negotiation_id, viewer=actor)
+        )
+    )
 
 
 @router.post(
@@ -139,15 +148,19 @@ def import_meetings(
 
 
 @router.get("/meetings/{meeting_id}")
-def get_meeting(meeting_id: Id, actor: ActorDep, database: DatabaseDep) -> MeetingView:
-    return calendar.get_meeting(database, meeting_id=meeting_id, viewer=actor)
+async def get_meeting(meeting_id: Id, caller: CallerDep) -> MeetingView:
+    return await caller.run(
+        lambda actor: calendar.get_meeting(caller.database, meeting_id=meeting_id, viewer=actor)
+    )
 
 
 @router.put("/meetings/{meeting_id}", summary="Replace what is known of a meeting")
-def update_meeting(
-    meeting_id: Id, body: MeetingBody, actor: ActorDep, database: DatabaseDep
-) -> MeetingView:
-    return calendar.update_meeting(database, actor=actor, meeting_id=meeting_id, draft=_draft(body))
+async def update_meeting(meeting_id: Id, body: MeetingBody, caller: CallerDep) -> MeetingView:
+    return await caller.run(
+        lambda actor: calendar.update_meeting(
+            caller.database, actor=actor, meeting_id=meeting_id, draft=_draft(body)
+        )
+    )
 
 
 @router.delete("/meetings/{meeting_id}", status_code=204)
@@ -161,16 +174,16 @@ def delete_meeting(meeting_id: Id, actor: ActorDep, database: DatabaseDep) -> Re
     status_code=201,
     summary="Link a meeting to the revision it discusses or follows, or to a round's deadline",
 )
-def link_meeting(
-    meeting_id: Id, body: NewLink, actor: ActorDep, database: DatabaseDep
-) -> MeetingView:
-    return calendar.link_meeting(
-        database,
-        actor=actor,
-        meeting_id=meeting_id,
-        role=body.role,
-        revision_id=body.revision_id,
-        round_id=body.round_id,
+async def link_meeting(meeting_id: Id, body: NewLink, caller: CallerDep) -> MeetingView:
+    return await caller.run(
+        lambda actor: calendar.link_meeting(
+            caller.database,
+            actor=actor,
+            meeting_id=meeting_id,
+            role=body.role,
+            revision_id=body.revision_id,
+            round_id=body.round_id,
+        )
     )
 
 

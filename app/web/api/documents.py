@@ -15,7 +15,7 @@ from app.services.views import (
 from app.web import answers
 from app.web.api.schemas import CfText, NewRevision, ResolveBrackets, StatusBody, VisibilityBody
 from app.web.api.types import Id
-from app.web.deps import ActorDep, CallerDep, DatabaseDep
+from app.web.deps import CallerDep
 from app.web.router import Router
 
 router = Router(tags=["text"])
@@ -36,11 +36,13 @@ async def get_document(document_id: Id, caller: CallerDep) -> Response:
     "/documents/{document_id}/visibility",
     summary="Restricted (delegations only) or public (stakeholders and observers too)",
 )
-def set_visibility(
-    document_id: Id, body: VisibilityBody, actor: ActorDep, database: DatabaseDep
+async def set_visibility(
+    document_id: Id, body: VisibilityBody, caller: CallerDep
 ) -> DocumentSummary:
-    return documents.set_visibility(
-        database, actor=actor, document_id=document_id, visibility=body.visibility
+    return await caller.run(
+        lambda actor: documents.set_visibility(
+            caller.database, actor=actor, document_id=document_id, visibility=body.visibility
+        )
     )
 
 
@@ -56,17 +58,17 @@ async def get_provision(provision_id: Id, caller: CallerDep) -> Response:
 
 
 @router.post("/provisions/{provision_id}/cf-text", summary="Co-facilitators' own wording")
-def cf_text(
-    provision_id: Id, body: CfText, actor: ActorDep, database: DatabaseDep
-) -> ProvisionView:
-    return decisions.cf_text(
-        database,
-        actor=actor,
-        provision_id=provision_id,
-        text=body.text,
-        expected_version=body.expected_version,
-        supersedes=body.supersedes,
-        note=body.note,
+async def cf_text(provision_id: Id, body: CfText, caller: CallerDep) -> ProvisionView:
+    return await caller.run(
+        lambda actor: decisions.cf_text(
+            caller.database,
+            actor=actor,
+            provision_id=provision_id,
+            text=body.text,
+            expected_version=body.expected_version,
+            supersedes=body.supersedes,
+            note=body.note,
+        )
     )
 
 
@@ -75,55 +77,69 @@ def cf_text(
     status_code=201,
     summary="Table a whole-paragraph alternative (OP6 alt)",
 )
-def cf_alternative(
-    provision_id: Id, body: CfText, actor: ActorDep, database: DatabaseDep
-) -> ProvisionView:
-    return decisions.cf_alternative(
-        database, actor=actor, provision_id=provision_id, text=body.text, note=body.note
+async def cf_alternative(provision_id: Id, body: CfText, caller: CallerDep) -> ProvisionView:
+    return await caller.run(
+        lambda actor: decisions.cf_alternative(
+            caller.database, actor=actor, provision_id=provision_id, text=body.text, note=body.note
+        )
     )
 
 
 @router.post("/provisions/{provision_id}/choose", summary="Keep this alternative, drop the others")
-def choose_alternative(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
-    return decisions.choose_alternative(database, actor=actor, provision_id=provision_id)
+async def choose_alternative(provision_id: Id, caller: CallerDep) -> ProvisionView:
+    return await caller.run(
+        lambda actor: decisions.choose_alternative(
+            caller.database, actor=actor, provision_id=provision_id
+        )
+    )
 
 
 @router.post("/provisions/{provision_id}/resolve-brackets", summary="Keep one alternative")
-def resolve_brackets(
-    provision_id: Id, body: ResolveBrackets, actor: ActorDep, database: DatabaseDep
+async def resolve_brackets(
+    provision_id: Id, body: ResolveBrackets, caller: CallerDep
 ) -> ProvisionView:
-    return decisions.resolve_brackets(
-        database,
-        actor=actor,
-        provision_id=provision_id,
-        group=body.group,
-        choice=body.choice,
-        expected_version=body.expected_version,
+    return await caller.run(
+        lambda actor: decisions.resolve_brackets(
+            caller.database,
+            actor=actor,
+            provision_id=provision_id,
+            group=body.group,
+            choice=body.choice,
+            expected_version=body.expected_version,
+        )
     )
 
 
 @router.post("/provisions/{provision_id}/status", summary="Mark open / agreed ad ref / agreed")
-def set_status(
-    provision_id: Id, body: StatusBody, actor: ActorDep, database: DatabaseDep
-) -> ProvisionView:
-    return decisions.set_status(
-        database,
-        actor=actor,
-        provision_id=provision_id,
-        status=body.status,
-        reservation=body.reservation,
-        expected_version=body.expected_version,
+async def set_status(provision_id: Id, body: StatusBody, caller: CallerDep) -> ProvisionView:
+    return await caller.run(
+        lambda actor: decisions.set_status(
+            caller.database,
+            actor=actor,
+            provision_id=provision_id,
+            status=body.status,
+            reservation=body.reservation,
+            expected_version=body.expected_version,
+        )
     )
 
 
 @router.post("/provisions/{provision_id}/lift-reservation", summary="Give up a reservation")
-def lift_reservation(provision_id: Id, actor: ActorDep, database: DatabaseDep) -> ProvisionView:
-    return decisions.lift_reservation(database, actor=actor, provision_id=provision_id)
+async def lift_reservation(provision_id: Id, caller: CallerDep) -> ProvisionView:
+    return await caller.run(
+        lambda actor: decisions.lift_reservation(
+            caller.database, actor=actor, provision_id=provision_id
+        )
+    )
 
 
 @router.get("/documents/{document_id}/revisions", tags=["revisions"])
-def list_revisions(document_id: Id, actor: ActorDep, database: DatabaseDep) -> list[RevisionView]:
-    return revisions.list_revisions(database, document_id=document_id, viewer=actor)
+async def list_revisions(document_id: Id, caller: CallerDep) -> list[RevisionView]:
+    return await caller.run(
+        lambda actor: revisions.list_revisions(
+            caller.database, document_id=document_id, viewer=actor
+        )
+    )
 
 
 @router.get(
@@ -131,8 +147,12 @@ def list_revisions(document_id: Id, actor: ActorDep, database: DatabaseDep) -> l
     tags=["revisions"],
     summary="A revision by number (0, 1…) or name (Rev.1)",
 )
-def get_revision(document_id: Id, ref: str, actor: ActorDep, database: DatabaseDep) -> RevisionView:
-    return revisions.get_revision(database, document_id=document_id, ref=ref, viewer=actor)
+async def get_revision(document_id: Id, ref: str, caller: CallerDep) -> RevisionView:
+    return await caller.run(
+        lambda actor: revisions.get_revision(
+            caller.database, document_id=document_id, ref=ref, viewer=actor
+        )
+    )
 
 
 @router.get(
@@ -140,19 +160,23 @@ def get_revision(document_id: Id, ref: str, actor: ActorDep, database: DatabaseD
     tags=["revisions"],
     summary="Preview: old label → new label if a revision renumbered now",
 )
-def preview_renumbering(document_id: Id, actor: ActorDep, database: DatabaseDep) -> dict[str, str]:
-    return revisions.preview_renumbering(database, document_id=document_id, viewer=actor)
+async def preview_renumbering(document_id: Id, caller: CallerDep) -> dict[str, str]:
+    return await caller.run(
+        lambda actor: revisions.preview_renumbering(
+            caller.database, document_id=document_id, viewer=actor
+        )
+    )
 
 
 @router.post("/documents/{document_id}/revisions", status_code=201, tags=["revisions"])
-def issue_revision(
-    document_id: Id, body: NewRevision, actor: ActorDep, database: DatabaseDep
-) -> RevisionView:
-    return revisions.issue_revision(
-        database,
-        actor=actor,
-        document_id=document_id,
-        name=body.name,
-        issued_on=body.issued_on,
-        renumber_labels=body.renumber,
+async def issue_revision(document_id: Id, body: NewRevision, caller: CallerDep) -> RevisionView:
+    return await caller.run(
+        lambda actor: revisions.issue_revision(
+            caller.database,
+            actor=actor,
+            document_id=document_id,
+            name=body.name,
+            issued_on=body.issued_on,
+            renumber_labels=body.renumber,
+        )
     )

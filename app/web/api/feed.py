@@ -12,7 +12,7 @@ from app.akn import MEDIA_TYPE
 from app.services import feed
 from app.services.views import DocumentView
 from app.web.api.types import Id
-from app.web.deps import ActorDep, DatabaseDep
+from app.web.deps import ActorDep, CallerDep, DatabaseDep
 from app.web.router import Router
 
 router = Router(tags=["exchange"])
@@ -47,21 +47,22 @@ def export_akn(
     status_code=201,
     summary="Import a draft from an Akoma Ntoso 3.0 XML file",
 )
-def import_akn(
+async def import_akn(
     negotiation_id: Id,
-    actor: ActorDep,
-    database: DatabaseDep,
+    caller: CallerDep,
     file: Annotated[UploadFile, File(description="the draft, Akoma Ntoso 3.0 XML")],
     revision_name: Annotated[str, Form(max_length=100)] = "Zero draft",
     issued_on: Annotated[date | None, Form()] = None,
 ) -> DocumentView:
-    return feed.import_akn(
-        database,
-        actor=actor,
-        negotiation_id=negotiation_id,
-        data=file.file.read(MAX_UPLOAD + 1),
-        revision_name=revision_name,
-        issued_on=issued_on or date.today(),
+    return await caller.run(
+        lambda actor: feed.import_akn(
+            caller.database,
+            actor=actor,
+            negotiation_id=negotiation_id,
+            data=file.file.read(MAX_UPLOAD + 1),
+            revision_name=revision_name,
+            issued_on=issued_on or date.today(),
+        )
     )
 
 
@@ -69,7 +70,11 @@ def import_akn(
     "/documents/{document_id}/feed",
     summary="The pending proposals on a revision as JSON: stable ids, labels, proponents, diffs",
 )
-def proposals_feed(
-    document_id: Id, actor: ActorDep, database: DatabaseDep, revision: str | None = REVISION
+async def proposals_feed(
+    document_id: Id, caller: CallerDep, revision: str | None = REVISION
 ) -> dict[str, Any]:
-    return feed.proposals_feed(database, document_id=document_id, revision=revision, viewer=actor)
+    return await caller.run(
+        lambda actor: feed.proposals_feed(
+            caller.database, document_id=document_id, revision=revision, viewer=actor
+        )
+    )

@@ -9,7 +9,7 @@ from app.services.inputs import InputView
 from app.services.views import AmendmentView
 from app.web.api.schemas import Body, optional_text, required_text
 from app.web.api.types import Id
-from app.web.deps import ActorDep, DatabaseDep
+from app.web.deps import CallerDep
 from app.web.router import Router
 
 router = Router(tags=["stakeholder inputs"])
@@ -29,21 +29,23 @@ class Adoption(Body):
 
 
 @router.get("/documents/{document_id}/inputs")
-def list_inputs(document_id: Id, actor: ActorDep, database: DatabaseDep) -> list[InputView]:
-    return inputs.list_inputs(database, document_id=document_id, viewer=actor)
+async def list_inputs(document_id: Id, caller: CallerDep) -> list[InputView]:
+    return await caller.run(
+        lambda actor: inputs.list_inputs(caller.database, document_id=document_id, viewer=actor)
+    )
 
 
 @router.post("/documents/{document_id}/inputs", status_code=201)
-def submit_input(
-    document_id: Id, body: NewInput, actor: ActorDep, database: DatabaseDep
-) -> InputView:
-    return inputs.submit_input(
-        database,
-        actor=actor,
-        document_id=document_id,
-        text=body.text,
-        organisation=body.organisation,
-        provision_id=body.provision_id,
+async def submit_input(document_id: Id, body: NewInput, caller: CallerDep) -> InputView:
+    return await caller.run(
+        lambda actor: inputs.submit_input(
+            caller.database,
+            actor=actor,
+            document_id=document_id,
+            text=body.text,
+            organisation=body.organisation,
+            provision_id=body.provision_id,
+        )
     )
 
 
@@ -52,15 +54,15 @@ def submit_input(
     status_code=201,
     summary="A delegation adopts an input as its own proposal",
 )
-def adopt_input(
-    input_id: Id, body: Adoption, actor: ActorDep, database: DatabaseDep
-) -> AmendmentView:
-    return inputs.adopt_input(
-        database,
-        actor=actor,
-        input_id=input_id,
-        text=body.text,
-        provision_id=body.provision_id,
-        on_behalf_of=body.on_behalf_of,
-        justification=body.justification,
+async def adopt_input(input_id: Id, body: Adoption, caller: CallerDep) -> AmendmentView:
+    return await caller.run(
+        lambda actor: inputs.adopt_input(
+            caller.database,
+            actor=actor,
+            input_id=input_id,
+            text=body.text,
+            provision_id=body.provision_id,
+            on_behalf_of=body.on_behalf_of,
+            justification=body.justification,
+        )
     )

@@ -17,33 +17,39 @@ from app.services.views import (
 )
 from app.web.api.schemas import ImportText, NewNegotiation, NewUser
 from app.web.api.types import Id
-from app.web.deps import ActorDep, DatabaseDep
+from app.web.deps import ActorDep, CallerDep, DatabaseDep
 from app.web.router import Router
 
 router = Router(tags=["negotiations"])
 
 
 @router.get("/negotiations")
-def list_negotiations(actor: ActorDep, database: DatabaseDep) -> list[NegotiationView]:
-    return documents.list_negotiations(database, viewer=actor)
+async def list_negotiations(caller: CallerDep) -> list[NegotiationView]:
+    return await caller.run(
+        lambda actor: documents.list_negotiations(caller.database, viewer=actor)
+    )
 
 
 @router.post("/negotiations", status_code=201)
-def create_negotiation(
-    body: NewNegotiation, actor: ActorDep, database: DatabaseDep
-) -> NegotiationView:
-    return documents.create_negotiation(
-        database,
-        actor=actor,
-        symbol=body.symbol,
-        title=body.title,
-        cofacilitators=body.cofacilitators,
+async def create_negotiation(body: NewNegotiation, caller: CallerDep) -> NegotiationView:
+    return await caller.run(
+        lambda actor: documents.create_negotiation(
+            caller.database,
+            actor=actor,
+            symbol=body.symbol,
+            title=body.title,
+            cofacilitators=body.cofacilitators,
+        )
     )
 
 
 @router.get("/negotiations/{negotiation_id}")
-def get_negotiation(negotiation_id: Id, actor: ActorDep, database: DatabaseDep) -> NegotiationView:
-    return documents.get_negotiation(database, negotiation_id=negotiation_id, viewer=actor)
+async def get_negotiation(negotiation_id: Id, caller: CallerDep) -> NegotiationView:
+    return await caller.run(
+        lambda actor: documents.get_negotiation(
+            caller.database, negotiation_id=negotiation_id, viewer=actor
+        )
+    )
 
 
 @router.post(
@@ -69,13 +75,13 @@ def import_document(
 
 
 @router.get("/delegations", tags=["directory"])
-def list_delegations(actor: ActorDep, database: DatabaseDep) -> list[DelegationView]:
-    return directory.list_delegations(database)
+async def list_delegations(caller: CallerDep) -> list[DelegationView]:
+    return await caller.run(lambda actor: directory.list_delegations(caller.database))
 
 
 @router.get("/groups", tags=["directory"])
-def list_groups(actor: ActorDep, database: DatabaseDep) -> list[GroupView]:
-    return directory.list_groups(database)
+async def list_groups(caller: CallerDep) -> list[GroupView]:
+    return await caller.run(lambda actor: directory.list_groups(caller.database))
 
 
 @router.get("/users", tags=["accounts"])
@@ -85,14 +91,16 @@ def list_users(actor: ActorDep, database: DatabaseDep) -> list[UserView]:
 
 
 @router.post("/users", status_code=201, tags=["accounts"])
-def create_user(body: NewUser, actor: ActorDep, database: DatabaseDep) -> UserView:
-    return accounts.create_user(
-        database,
-        actor=actor,
-        username=body.username,
-        display_name=body.display_name,
-        role=body.role,
-        password=body.password,
-        delegation=body.delegation,
-        groups=body.groups,
+async def create_user(body: NewUser, caller: CallerDep) -> UserView:
+    return await caller.run(
+        lambda actor: accounts.create_user(
+            caller.database,
+            actor=actor,
+            username=body.username,
+            display_name=body.display_name,
+            role=body.role,
+            password=body.password,
+            delegation=body.delegation,
+            groups=body.groups,
+        )
     )

@@ -12,7 +12,7 @@ from app.services import process
 from app.services.process import RoundView, SilenceView
 from app.web.api.schemas import Body, optional_text, required_text
 from app.web.api.types import Id
-from app.web.deps import ActorDep, DatabaseDep
+from app.web.deps import ActorDep, CallerDep, DatabaseDep
 from app.web.router import Router
 
 router = Router(tags=["process"])
@@ -47,30 +47,36 @@ class BreakSilence(Body):
 
 
 @router.get("/documents/{document_id}/rounds")
-def list_rounds(document_id: Id, actor: ActorDep, database: DatabaseDep) -> list[RoundView]:
-    return process.list_rounds(database, document_id=document_id)
+async def list_rounds(document_id: Id, caller: CallerDep) -> list[RoundView]:
+    return await caller.run(
+        lambda actor: process.list_rounds(caller.database, document_id=document_id)
+    )
 
 
 @router.post("/documents/{document_id}/rounds", status_code=201)
-def open_round(
-    document_id: Id, body: NewRound, actor: ActorDep, database: DatabaseDep
-) -> RoundView:
-    return process.open_round(
-        database,
-        actor=actor,
-        document_id=document_id,
-        name=body.name,
-        deadline=body.deadline,
-        timezone=body.timezone,
+async def open_round(document_id: Id, body: NewRound, caller: CallerDep) -> RoundView:
+    return await caller.run(
+        lambda actor: process.open_round(
+            caller.database,
+            actor=actor,
+            document_id=document_id,
+            name=body.name,
+            deadline=body.deadline,
+            timezone=body.timezone,
+        )
     )
 
 
 @router.post("/rounds/{round_id}/deadline", summary="Extend or reopen a round")
-def move_deadline(
-    round_id: Id, body: MoveDeadline, actor: ActorDep, database: DatabaseDep
-) -> RoundView:
-    return process.move_deadline(
-        database, actor=actor, round_id=round_id, deadline=body.deadline, timezone=body.timezone
+async def move_deadline(round_id: Id, body: MoveDeadline, caller: CallerDep) -> RoundView:
+    return await caller.run(
+        lambda actor: process.move_deadline(
+            caller.database,
+            actor=actor,
+            round_id=round_id,
+            deadline=body.deadline,
+            timezone=body.timezone,
+        )
     )
 
 
@@ -88,32 +94,34 @@ def grant_late(round_id: Id, body: LateGrant, actor: ActorDep, database: Databas
 
 
 @router.get("/documents/{document_id}/silences")
-def list_silences(document_id: Id, actor: ActorDep, database: DatabaseDep) -> list[SilenceView]:
-    return process.list_silences(database, document_id=document_id)
+async def list_silences(document_id: Id, caller: CallerDep) -> list[SilenceView]:
+    return await caller.run(
+        lambda actor: process.list_silences(caller.database, document_id=document_id)
+    )
 
 
 @router.post("/documents/{document_id}/silences", status_code=201)
-def place_under_silence(
-    document_id: Id, body: NewSilence, actor: ActorDep, database: DatabaseDep
-) -> SilenceView:
-    return process.place_under_silence(
-        database,
-        actor=actor,
-        document_id=document_id,
-        revision=body.revision,
-        deadline=body.deadline,
-        timezone=body.timezone,
+async def place_under_silence(document_id: Id, body: NewSilence, caller: CallerDep) -> SilenceView:
+    return await caller.run(
+        lambda actor: process.place_under_silence(
+            caller.database,
+            actor=actor,
+            document_id=document_id,
+            revision=body.revision,
+            deadline=body.deadline,
+            timezone=body.timezone,
+        )
     )
 
 
 @router.post("/silences/{silence_id}/break", summary="Break silence with a statement")
-def break_silence(
-    silence_id: Id, body: BreakSilence, actor: ActorDep, database: DatabaseDep
-) -> SilenceView:
-    return process.break_silence(
-        database,
-        actor=actor,
-        silence_id=silence_id,
-        statement=body.statement,
-        provisions=body.provisions,
+async def break_silence(silence_id: Id, body: BreakSilence, caller: CallerDep) -> SilenceView:
+    return await caller.run(
+        lambda actor: process.break_silence(
+            caller.database,
+            actor=actor,
+            silence_id=silence_id,
+            statement=body.statement,
+            provisions=body.provisions,
+        )
     )
