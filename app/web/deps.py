@@ -106,10 +106,18 @@ class Caller:
         return await run_in_threadpool(lambda: use_case(self.actor()))
 
 
+def presents_credentials(request: Request) -> bool:
+    """A token or a signed-in session, valid or not: checked before a route's parameters, so
+    that a stranger is refused as such, not told what is wrong with the body it sent."""
+    return (
+        bool(request.headers.get("authorization")) or request.session.get(SESSION_USER) is not None
+    )
+
+
 async def caller(request: Request) -> Caller:
     """Refuses a request that presents no credentials at all here, as `ActorDep` would, before
     FastAPI reports what is wrong with its body (a 401, not a 422 describing the schema)."""
-    if not request.headers.get("authorization") and request.session.get(SESSION_USER) is None:
+    if not presents_credentials(request):
         raise NotAuthenticated(SIGN_IN)
     return Caller(request, request.app.state.database)  # (no sub-dependency for FastAPI to solve)
 

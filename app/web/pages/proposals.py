@@ -9,6 +9,7 @@ status code (422, 409, 403); HTMX is configured to swap those (see routing.py).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -224,14 +225,7 @@ async def position(
             who = viewer.delegation.short if viewer.delegation else "You"
             return f"{who} {done} {result.reference}."
 
-        return act(
-            request,
-            database,
-            viewer,
-            provision_id=_provision_of(database, viewer, amendment_id),
-            view=view,
-            action=action,
-        )
+        return _act_on(request, database, viewer, amendment_id, view, action)
 
     return await visit.run(answer)
 
@@ -254,22 +248,24 @@ async def withdraw(
                 f"Your delegation withdrew from {result.reference}; its other proponents keep it."
             )
 
-        return act(
-            request,
-            database,
-            viewer,
-            provision_id=_provision_of(database, viewer, amendment_id),
-            view=view,
-            action=action,
-        )
+        return _act_on(request, database, viewer, amendment_id, view, action)
 
     return await visit.run(answer)
 
 
-def _provision_of(database: Database, viewer: Viewer, amendment_id: int) -> int:
-    return amendments.get_amendment(
+def _act_on(
+    request: Request,
+    database: Database,
+    viewer: Viewer,
+    amendment_id: int,
+    view: str,
+    action: Callable[[], str],
+) -> Response:
+    """`act` on a proposal: the answer is the state of the provision it is on."""
+    provision_id = amendments.get_amendment(
         database, viewer=viewer.actor, amendment_id=amendment_id
     ).provision_id
+    return act(request, database, viewer, provision_id=provision_id, view=view, action=action)
 
 
 @router.get("/amendments/{amendment_id}/redraft")

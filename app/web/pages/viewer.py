@@ -17,7 +17,7 @@ from app.db.session import Database
 from app.domain.roles import Actor, Role
 from app.services import directory
 from app.services.views import DelegationView, GroupView, NegotiationView
-from app.web.deps import SESSION_USER, optional_actor
+from app.web.deps import optional_actor, presents_credentials
 
 T = TypeVar("T")
 
@@ -167,7 +167,7 @@ class Visit:
 async def visit(request: Request) -> Visit:
     """Sends a request with no credentials at all to sign in here, as `ViewerDep` did, before
     FastAPI checks the page's parameters (the sign-in page, not "the form is not complete")."""
-    if not request.headers.get("authorization") and request.session.get(SESSION_USER) is None:
+    if not presents_credentials(request):
         raise SignInRequired
     return Visit(request, request.app.state.database)
 
