@@ -10,6 +10,7 @@ or out (`_compile` refuses them), since nothing here would.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
@@ -140,6 +141,12 @@ class Peek:
             return cursor.fetchall() if answered else []
 
 
+#: PostgreSQL would plan `events.id > $1` afresh at each run (its generic plan's estimate is a
+#: third of the log): a third of the statement's cost. (A SET, not a startup option: PgBouncer
+#: refuses those.)
+_GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
+
+
 class PeekConnections:
     """At most `size` connections, opened as needed and then kept, named `rolltext-peek` in
     pg_stat_activity. They are not pinged before use (a round trip per request): a dead one
@@ -192,10 +199,7 @@ class PeekConnections:
                 connect_timeout=WAIT_SECONDS,
                 row_factory=namedtuple_row,
             )
-            # PostgreSQL would plan `events.id > $1` afresh at each run (its generic plan's
-            # estimate is a third of the log): a third of the statement's cost. (A SET, not a
-            # startup option: PgBouncer refuses those.)
-            connection.execute("SET plan_cache_mode = force_generic_plan")
+            connection.execute(_GENERIC_PLANS)
         except psycopg.Error as exc:  # the server is away: a 503, as for any other query
             if connection is not None:
                 connection.close()
@@ -208,3 +212,75 @@ class PeekConnections:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+class LoopPeeks:
+    """The log's position read on the event loop, without a thread (`app.web.kept`): one
+    psycopg `AsyncConnection` per event loop — a uvicorn worker runs one — named
+    `rolltext-peek` too. A request whose answers are all kept needs this read and nothing else.
+
+    Its reads take turns on the one connection (the cache shares each read among the requests
+    waiting for it). A failed read is an error for the caller, who reads in a thread instead:
+    a connection found closed is dropped, and the next read opens a fresh one."""
+
+    CONNECT_SECONDS = 5
+
+    def __init__(self, url: str) -> None:
+        self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnection] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    async def execute(
+        self, statement: ClauseElement, params: Mapping[str, Any] | None = None
+    ) -> Rows:
+        sql, defaults = _compile(statement)
+        values = {**defaults, **params} if params else defaults
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            held = self._loops.get(loop)
+            if held is None:
+                held = self._loops[loop] = _LoopConnection()
+        async with held.turn:
+            try:
+                if held.connection is None or held.connection.closed:
+                    held.connection = await self._open()
+                async with held.connection.cursor() as cursor:
+                    await cursor.execute(sql, values)  # type: ignore[arg-type]
+                    answered = (
+                        cursor.pgresult is not None
+                        and cursor.pgresult.status == ExecStatus.TUPLES_OK
+                    )
+                    return Rows(await cursor.fetchall() if answered else [])
+            except psycopg.Error as exc:
+                raise DBAPIError.instance(sql, values, exc, psycopg.Error) from exc
+
+    async def _open(self) -> psycopg.AsyncConnection[Any]:
+        connection = await psycopg.AsyncConnection.connect(
+            self._conninfo,
+            autocommit=True,
+            application_name="rolltext-peek",
+            connect_timeout=self.CONNECT_SECONDS,
+            row_factory=namedtuple_row,
+        )
+        try:
+            await connection.execute(_GENERIC_PLANS)
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    def close(self) -> None:
+        """Close every loop's connection, from any thread (libpq's `finish` does not wait)."""
+        with self._lock:
+            held, self._loops = list(self._loops.values()), weakref.WeakKeyDictionary()
+        for each in held:
+            if each.connection is not None:
+                each.connection.pgconn.finish()
+
+
+class _LoopConnection:
+    def __init__(self) -> None:
+        self.turn = asyncio.Lock()
+        self.connection: psycopg.AsyncConnection[Any] | None = None

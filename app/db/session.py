@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.db.peek import Peek, PeekConnections
+from app.db.peek import LoopPeeks, Peek, PeekConnections
 from app.domain.errors import Conflict
 
 Listener = Callable[[list[dict[str, Any]]], None]
@@ -28,6 +29,21 @@ CONFLICT_MESSAGE = (
     "Someone else changed this at the same moment; nothing of yours was saved. "
     "Reload to see the current state and try again."
 )
+
+
+class WouldWait(Exception):
+    """The database was asked for on the event loop (`Database.on_the_loop`): the work must
+    be done again in a thread."""
+
+
+_on_the_loop: ContextVar[bool] = ContextVar("rolltext_on_the_loop", default=False)
+
+
+def refuse_on_the_loop() -> None:
+    """Raises `WouldWait` where waiting is not allowed: a read or write of the database, or an
+    answer another thread is computing."""
+    if _on_the_loop.get():
+        raise WouldWait
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -87,11 +103,12 @@ def _prepare_sqlite(engine: Engine) -> None:
 
 
 #: PostgreSQL connections of one process, at most: reads and writes (SQLAlchemy's default pool,
-#: 5 kept + 10 more under load), the event log's position (`Database.peek`), and the live
-#: stream's LISTEN and NOTIFY (`app.web.live`). Times the workers and replicas, this must stay
-#: under the server's max_connections (100 by default): README, "Production and scaling out".
+#: 5 kept + 10 more under load), the event log's position (`Database.peek`, and one for the
+#: event loop: `Database.loop_peeks`), and the live stream's LISTEN and NOTIFY
+#: (`app.web.live`). Times the workers and replicas, this must stay under the server's
+#: max_connections (100 by default): README, "Production and scaling out".
 PEEK_CONNECTIONS = 5
-CONNECTIONS_PER_PROCESS = 15 + PEEK_CONNECTIONS + 2
+CONNECTIONS_PER_PROCESS = 15 + PEEK_CONNECTIONS + 1 + 2
 
 
 def shows_only_committed(session: Session) -> bool:
@@ -125,6 +142,8 @@ class Database:
         # `peek`: psycopg's own connections on PostgreSQL (app/db/peek.py), a few per process
         # (PEEK_CONNECTIONS); on SQLite, the engine's.
         self._peeks = None if url.startswith("sqlite") else PeekConnections(url, PEEK_CONNECTIONS)
+        #: The log's position read on the event loop (PostgreSQL only: `app.web.kept`).
+        self.loop_peeks = None if url.startswith("sqlite") else LoopPeeks(url)
         #: Called after each commit that recorded events, in the committing thread, with them.
         self.listeners: list[Listener] = []
         #: On PostgreSQL, called just before such a commit, with its events: the notifications
@@ -136,13 +155,27 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @contextmanager
+    def on_the_loop(self) -> Iterator[None]:
+        """Work done on the event loop, for as long as it needs nothing but what is kept:
+        `read`, `write`, `peek` and `ping` (of any `Database`) raise `WouldWait` before they
+        take a connection, and the work is then done again in a thread (`app.web.kept.answer`).
+        (`engine` is for the command line: it is not guarded.)"""
+        token = _on_the_loop.set(True)
+        try:
+            yield
+        finally:
+            _on_the_loop.reset(token)
+
     def ping(self) -> None:
         """One round trip to the database: raises (a 503 for a request) while it is away."""
+        refuse_on_the_loop()
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        refuse_on_the_loop()
         with self._read_sessions() as session:
             try:
                 yield session
@@ -155,6 +188,7 @@ class Database:
         stamp), where building a Session would cost more than the query. On PostgreSQL a
         statement that finds its connection dead (the server restarted) runs again on a fresh
         one (app/db/peek.py)."""
+        refuse_on_the_loop()
         if self._peeks is None:
             with self.engine.connect() as connection:
                 yield connection
@@ -164,6 +198,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        refuse_on_the_loop()
         session = self.sessions()
         session.info["write"] = True  # what is read here may not be kept for others
         session.info["notices"] = self.notices
@@ -193,3 +228,5 @@ class Database:
         self.engine.dispose()
         if self._peeks is not None:
             self._peeks.close()
+        if self.loop_peeks is not None:
+            self.loop_peeks.close()

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
 from app.db.models import Event
-from app.db.peek import Peek
+from app.db.peek import LoopPeeks, Peek
 from app.domain.roles import Actor
 from app.timeutil import utcnow
 
@@ -230,6 +230,16 @@ def since(db: Session | Connection | Peek, event_id: int) -> Sequence[Any]:
     """The events after `event_id`, in order, with the paragraph and the proposal each names
     (`app.web.kept`)."""
     return db.execute(_SINCE, {"earlier": event_id}).all()
+
+
+async def stamp_on_the_loop(peeks: LoopPeeks) -> int:
+    """`stamp`, read on the event loop (`app.web.kept`)."""
+    return (await peeks.execute(_STAMP)).scalar() or 0
+
+
+async def since_on_the_loop(peeks: LoopPeeks, event_id: int) -> Sequence[Any]:
+    """`since`, read on the event loop (`app.web.kept`)."""
+    return (await peeks.execute(_SINCE, {"earlier": event_id})).all()
 
 
 # Built once: the statements run on almost every request (SQLAlchemy still finds their compiled

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from app.db.session import Database
 from app.domain.errors import NotAuthenticated
 from app.domain.roles import Actor
 from app.services import accounts
-from app.web import answers
+from app.web import answers, kept
 
 T = TypeVar("T")
 
@@ -87,14 +86,15 @@ OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Whoever sent the request, looked up in the thread that runs their use case.
+    """Whoever sent the request, looked up where their use case runs.
 
     FastAPI runs a plain `def` dependency (`ActorDep`: it reads the event log) in its
     threadpool, the `def` endpoint in a second hop and the validation of its answer in a third:
     three thread switches per request, each waiting for the GIL behind the requests being
     answered — a sixth of a proposal's cost under load. An `async` route that takes a `Caller`
-    makes one: `await caller.run(lambda actor: use_case(caller.database, actor=actor, …))`, and
-    FastAPI validates its answer on the event loop."""
+    makes one at most: `await caller.run(lambda actor: use_case(caller.database, actor=actor,
+    …))` (none when the answer is kept: `kept.answer`), and FastAPI validates its answer on the
+    event loop."""
 
     request: Request
     database: Database
@@ -103,7 +103,7 @@ class Caller:
         return signed_in(optional_actor(self.request, self.database))
 
     async def run(self, use_case: Callable[[Actor], T]) -> T:
-        return await run_in_threadpool(lambda: use_case(self.actor()))
+        return await kept.answer(self.request.method, self.database, lambda: use_case(self.actor()))
 
 
 def presents_credentials(request: Request) -> bool:

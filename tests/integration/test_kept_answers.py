@@ -434,11 +434,13 @@ def test_a_request_shares_a_stamp_read_only_if_it_was_read_after_the_request_arr
 
 
 @contextlib.contextmanager
-def _worker(world: World) -> Iterator[TestClient]:
-    """A second server process in miniature: its own app, `Database` and kept answers."""
+def serving(world: World, database: Any = None) -> Iterator[TestClient]:
+    """A server process in miniature: its own app, `Database` (unless given one) and kept
+    answers."""
     from app.db.session import Database
 
-    database = Database(world.database.url)
+    own = database is None
+    database = database or Database(world.database.url)
     app = create_app(
         Settings(secret_key="test-secret", database_url=database.url), database=database
     )
@@ -446,11 +448,12 @@ def _worker(world: World) -> Iterator[TestClient]:
         with TestClient(app) as client:
             yield client
     finally:
-        database.dispose()  # its connections end with it, as a process's would
+        if own:
+            database.dispose()  # its connections end with it, as a process's would
 
 
 def test_a_kept_session_ends_on_every_worker_when_its_user_signs_out(world: World) -> None:
-    with _worker(world) as a, _worker(world) as b:
+    with serving(world) as a, serving(world) as b:
         sign_in(a, "usa")
         b.cookies = a.cookies  # the same browser, its requests balanced over two workers
         b.headers["X-CSRF-Token"] = a.headers["X-CSRF-Token"]
@@ -473,7 +476,7 @@ def test_a_kept_session_still_ends_with_its_lifetime(
     from app.services.accounts import SESSION_LIFETIME
     from app.timeutil import utcnow
 
-    with _worker(world) as client:
+    with serving(world) as client:
         sign_in(client, "usa")
         assert client.get("/api/v1/me").status_code == 200  # kept from here on
         later = utcnow() + SESSION_LIFETIME + timedelta(minutes=1)
@@ -483,7 +486,7 @@ def test_a_kept_session_still_ends_with_its_lifetime(
 
 def test_a_kept_answer_follows_its_documents_visibility(world: World) -> None:
     op1 = world.provision("OP1")
-    with _worker(world) as delegate, _worker(world) as stakeholder:
+    with serving(world) as delegate, serving(world) as stakeholder:
         sign_in(delegate, "usa")
         kept = delegate.get(f"/api/v1/provisions/{op1}")
         assert kept.status_code == 200
@@ -677,7 +680,7 @@ def test_a_requests_read_of_the_log_is_what_its_proposal_checks_the_kept_round_a
     now = [datetime(2017, 1, 10, 12, 0, tzinfo=UTC)]
     monkeypatch.setattr(timeutil, "utcnow", lambda: now[0])
     op1 = world.provision("OP1")
-    with _worker(world) as worker:
+    with serving(world) as worker:
         sign_in(worker, "usa")
         statements: list[str] = []
         sa_event.listen(
@@ -739,7 +742,7 @@ def test_delegations_added_while_serving_are_in_the_next_answers(world: World) -
         tuvalu = db.query(Delegation).filter_by(code="TUV").one()
         db.execute(text("DELETE FROM group_members WHERE delegation_id = :d"), {"d": tuvalu.id})
         db.delete(tuvalu)
-    with _worker(world) as worker:
+    with serving(world) as worker:
         sign_in(worker, "usa")
         op1 = world.provision("OP1")
         first = {"provision_id": op1, "kind": "wording", "text": world.text("OP1") + " One."}

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, FastAPI, Request
-from starlette.concurrency import run_in_threadpool
 
 from app.db.session import Database
 from app.domain.roles import Actor, Role
 from app.services import directory
 from app.services.views import DelegationView, GroupView, NegotiationView
+from app.web import kept
 from app.web.deps import optional_actor, presents_credentials
 
 T = TypeVar("T")
@@ -146,10 +146,10 @@ ViewerDep = Annotated[Viewer, Depends(page_viewer)]
 
 @dataclass(frozen=True, slots=True)
 class Visit:
-    """A page asked for, answered in one thread, who is asking included: the pages' `Caller`
-    (app/web/deps.py). `ViewerDep` looks the viewer up in one thread hop and a `def` page
-    renders in a second; an `async` page that takes a `Visit` makes one:
-    `await visit.run(lambda viewer: render(…))`."""
+    """A page asked for, answered in one thread at most, who is asking included: the pages'
+    `Caller` (app/web/deps.py). `ViewerDep` looks the viewer up in one thread hop and a `def`
+    page renders in a second; an `async` page that takes a `Visit` makes one, or none when all
+    it shows is kept (`kept.answer`): `await visit.run(lambda viewer: render(…))`."""
 
     request: Request
     database: Database
@@ -161,7 +161,7 @@ class Visit:
         return viewer_of(self.request.app, actor)
 
     async def run(self, page: Callable[[Viewer], T]) -> T:
-        return await run_in_threadpool(lambda: page(self.viewer()))
+        return await kept.answer(self.request.method, self.database, lambda: page(self.viewer()))
 
 
 async def visit(request: Request) -> Visit:

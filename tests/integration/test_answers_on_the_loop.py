@@ -1,0 +1,169 @@
+"""Requests whose answers are all kept are answered on the event loop, without a thread
+(`app.web.kept.answer`); anything else in a thread, with the same answer."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from app.db.session import Database, WouldWait
+from app.services import events
+from app.web import kept
+from tests.conftest import World
+from tests.integration.test_api import sign_in
+from tests.integration.test_kept_answers import serving
+
+HTMX_HEADER = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The works `kept.answer` sent to a thread, by the name of the thread's function."""
+    sent: list[str] = []
+    to_a_thread = kept.run_in_threadpool
+
+    async def counted(work: Any) -> Any:
+        sent.append(work.__qualname__)
+        return await to_a_thread(work)
+
+    monkeypatch.setattr(kept, "run_in_threadpool", counted)
+    return sent
+
+
+def test_a_kept_answer_is_given_without_a_thread(world: World, hops: list[str]) -> None:
+    """Once a paragraph, panel or page is kept (and the visibility of its document: the
+    second read), it is answered on the event loop."""
+    op1 = world.provision("OP1")
+    reads = [
+        ("/api/v1/me", {}),  # (first: the session is read once, then kept for the others)
+        (f"/api/v1/provisions/{op1}", {}),
+        (f"/provisions/{op1}/panel", HTMX_HEADER),
+        (f"/documents/{world.document.id}", {}),
+    ]
+    with serving(world, world.database) as client:
+        sign_in(client, "eu")
+        for path, headers in reads:
+            first = client.get(path, headers=headers)
+            assert first.status_code == 200, first.text
+            assert hops, f"{path}: computed on the loop, where nothing can be read"
+            assert client.get(path, headers=headers).content == first.content
+            hops.clear()
+            assert client.get(path, headers=headers).content == first.content
+            assert hops == [], path
+
+
+def test_a_write_is_never_tried_on_the_loop(
+    world: World, hops: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tried: list[str] = []
+    on_the_loop = Database.on_the_loop
+
+    def noted(self: Database) -> Any:
+        tried.append("loop")
+        return on_the_loop(self)
+
+    monkeypatch.setattr(Database, "on_the_loop", noted)
+    op1 = world.provision("OP1")
+    with serving(world, world.database) as client:
+        sign_in(client, "eu")
+        client.get(f"/api/v1/provisions/{op1}").raise_for_status()
+        tried.clear()
+        proposed = client.post(
+            "/api/v1/amendments",
+            json={"provision_id": op1, "kind": "delete", "justification": "Not needed."},
+        )
+        assert proposed.status_code == 201, proposed.text
+        assert tried == [] and len(hops) >= 1
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # two server processes
+def test_a_change_through_another_worker_is_in_the_next_answer_on_the_loop(
+    world: World, hops: list[str]
+) -> None:
+    """Worker b answers from its kept answers on the loop; a proposal made through worker a is
+    in b's very next answer (b reads the log's position on the loop before each request), and
+    the answer after that is kept again."""
+    op1 = world.provision("OP1")
+    with serving(world) as a, serving(world) as b:
+        sign_in(a, "usa")
+        sign_in(b, "eu")
+        b.get(f"/api/v1/provisions/{op1}").raise_for_status()
+        before = b.get(f"/api/v1/provisions/{op1}").json()
+        wording = before["provision"]["text"].replace("2018", "2019")
+        a.post(
+            "/api/v1/amendments", json={"provision_id": op1, "kind": "wording", "text": wording}
+        ).raise_for_status()
+        hops.clear()
+        after = b.get(f"/api/v1/provisions/{op1}").json()
+        assert [x["proposed_text"] for x in after["amendments"]] == [
+            *(x["proposed_text"] for x in before["amendments"]),
+            wording,
+        ]
+        assert hops, "the changed paragraph is read again, in a thread"
+        hops.clear()
+        assert b.get(f"/api/v1/provisions/{op1}").json() == after
+        assert hops == []
+
+
+def test_the_loop_refuses_every_way_to_the_database(world: World) -> None:
+    """On the loop nothing may wait: each way to the database refuses before it takes a
+    connection, and a missing kept answer is not begun (no one waits for it)."""
+    from app.web.answers import provision_detail
+
+    database = world.database
+    op1 = world.provision("OP1")
+    ways = {
+        "read": lambda: database.read().__enter__(),
+        "write": lambda: database.write().__enter__(),
+        "peek": lambda: database.peek().__enter__(),
+        "ping": database.ping,
+        "kept": lambda: provision_detail(database, world.eu, op1),
+    }
+    cache = kept.views_of(database)
+    misses = cache.misses
+    for name, way in ways.items():
+        with database.on_the_loop(), pytest.raises(WouldWait):
+            way()
+            pytest.fail(f"{name} was allowed on the loop")
+    assert cache.misses == misses  # nothing begun, nothing left half-done
+    token = events.reading.set(kept._RequestMemo(time.monotonic()))  # one request's reads
+    try:
+        for _ in range(2):  # off the loop: computed, then its document's visibility kept
+            detail = provision_detail(database, world.eu, op1)
+        with database.on_the_loop():  # the log read by this request already: nothing to wait for
+            assert provision_detail(database, world.eu, op1) is detail
+    finally:
+        events.reading.reset(token)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_reads_go_to_threads_while_the_loops_connection_is_cut(
+    world: World, hops: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server restart cuts the loop's connection: the next request reads in a thread (and is
+    answered), and once the pause is over the loop opens a fresh connection."""
+    monkeypatch.setattr(kept.ViewCache, "LOOP_PAUSE", 0.0)
+    op1 = world.provision("OP1")
+    path = f"/api/v1/provisions/{op1}"
+    with serving(world) as client:
+        sign_in(client, "eu")
+        expected = client.get(path).content
+        client.get(path).raise_for_status()
+        hops.clear()
+        with world.database.engine.connect() as admin:
+            cut = admin.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND application_name = 'rolltext-peek'"
+                )
+            ).scalar()
+        assert cut and cut >= 1
+        assert client.get(path).content == expected  # the loop's read failed: in a thread
+        assert len(hops) == 1
+        hops.clear()
+        assert client.get(path).content == expected  # a fresh connection, on the loop
+        assert hops == []
