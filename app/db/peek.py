@@ -220,10 +220,13 @@ class LoopPeeks:
     `rolltext-peek` too. A request whose answers are all kept needs this read and nothing else.
 
     Its reads take turns on the one connection (the cache shares each read among the requests
-    waiting for it). A failed read is an error for the caller, who reads in a thread instead:
-    a connection found closed is dropped, and the next read opens a fresh one."""
+    waiting for it), so one read that hangs (a connection silently cut on the way) would hold
+    every request of the worker: a read takes `READ_SECONDS` at most, and TCP keepalives find a
+    dead peer. A failed read is an error for the caller, who reads in a thread instead; its
+    connection is dropped, and the next read opens a fresh one."""
 
     CONNECT_SECONDS = 5
+    READ_SECONDS = 2.0
 
     def __init__(self, url: str) -> None:
         self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
@@ -231,6 +234,7 @@ class LoopPeeks:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
+        self._closed = False
 
     async def execute(
         self, statement: ClauseElement, params: Mapping[str, Any] | None = None
@@ -239,22 +243,32 @@ class LoopPeeks:
         values = {**defaults, **params} if params else defaults
         loop = asyncio.get_running_loop()
         with self._lock:
+            if self._closed:
+                raise OperationalError(sql, values, RuntimeError("the database was disposed of"))
             held = self._loops.get(loop)
             if held is None:
                 held = self._loops[loop] = _LoopConnection()
         async with held.turn:
             try:
-                if held.connection is None or held.connection.closed:
-                    held.connection = await self._open()
-                async with held.connection.cursor() as cursor:
-                    await cursor.execute(sql, values)  # type: ignore[arg-type]
-                    answered = (
-                        cursor.pgresult is not None
-                        and cursor.pgresult.status == ExecStatus.TUPLES_OK
-                    )
-                    return Rows(await cursor.fetchall() if answered else [])
+                async with asyncio.timeout(self.READ_SECONDS):
+                    if held.connection is None or held.connection.closed:
+                        held.connection = await self._open()
+                    async with held.connection.cursor() as cursor:
+                        await cursor.execute(sql, values)  # type: ignore[arg-type]
+                        answered = (
+                            cursor.pgresult is not None
+                            and cursor.pgresult.status == ExecStatus.TUPLES_OK
+                        )
+                        return Rows(await cursor.fetchall() if answered else [])
             except psycopg.Error as exc:
+                held.drop()  # in an unknown state: the next read opens a fresh one
                 raise DBAPIError.instance(sql, values, exc, psycopg.Error) from exc
+            except TimeoutError as exc:
+                held.drop()
+                raise OperationalError(sql, values, exc) from exc
+            finally:
+                if self._closed:  # closed while this read was under way: its connection too
+                    held.drop()
 
     async def _open(self) -> psycopg.AsyncConnection[Any]:
         connection = await psycopg.AsyncConnection.connect(
@@ -262,6 +276,10 @@ class LoopPeeks:
             autocommit=True,
             application_name="rolltext-peek",
             connect_timeout=self.CONNECT_SECONDS,
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
             row_factory=namedtuple_row,
         )
         try:
@@ -272,15 +290,36 @@ class LoopPeeks:
         return connection
 
     def close(self) -> None:
-        """Close every loop's connection, from any thread (libpq's `finish` does not wait)."""
+        """Close every loop's connection, from any thread. Only on its own loop, and only
+        between reads: libpq's connection is freed at once, and a read under way would go on
+        using it (that read closes it when it ends)."""
         with self._lock:
-            held, self._loops = list(self._loops.values()), weakref.WeakKeyDictionary()
-        for each in held:
-            if each.connection is not None:
-                each.connection.pgconn.finish()
+            self._closed = True
+            held = list(self._loops.items())
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        for loop, each in held:
+            if loop is here or not loop.is_running():
+                each.drop_if_idle()
+                continue
+            try:
+                loop.call_soon_threadsafe(each.drop_if_idle)
+            except RuntimeError:  # the loop closed meanwhile: nothing runs on it any more
+                each.drop_if_idle()
 
 
 class _LoopConnection:
     def __init__(self) -> None:
         self.turn = asyncio.Lock()
         self.connection: psycopg.AsyncConnection[Any] | None = None
+
+    def drop_if_idle(self) -> None:
+        if not self.turn.locked():
+            self.drop()
+
+    def drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None and not connection.closed:
+            connection.pgconn.finish()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 import weakref
@@ -33,6 +34,7 @@ from app.services.permissions import can_read
 from app.services.text import document_visibility
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: What an answer depends on: (document id, provision id) — one paragraph's answers;
 #: (document id, None) — anything in that document; ACCOUNTS — who is signed in (sessions,
@@ -279,21 +281,16 @@ class ViewCache:
 
     async def read_stamp_on_the_loop(self) -> bool:
         """Read the stamp this request needs (as `_stamp` would) on the event loop, without a
-        thread: True when it is read, False when the loop cannot read it (PostgreSQL
-        unreachable: then not tried again for `LOOP_PAUSE`) and a thread must.
+        thread: True when it is read, False when the loop cannot read it and a thread must —
+        on SQLite (its reads wait for a pooled connection, and for a writer's lock at times),
+        or when PostgreSQL does not answer (then not tried again for `LOOP_PAUSE`).
 
-        On PostgreSQL, one read at a time: the requests that arrived before it began share it,
-        those that arrive meanwhile the next one (the same rule as `_stamp`). SQLite is read
-        as a thread would: from its file, at once (in WAL mode a reader never waits for a
-        writer)."""
+        One read at a time: the requests that arrived before it began share it, those that
+        arrive meanwhile the next one (the same rule as `_stamp`)."""
         memo = _request_memo()
-        if memo is None or time.monotonic() < self._loop_unavailable_until:
-            return False
         peeks = self.database.loop_peeks
-        if peeks is None:
-            with _Reader(self.database) as reader:
-                self._stamp(reader)
-            return True
+        if memo is None or peeks is None or time.monotonic() < self._loop_unavailable_until:
+            return False
         seen = memo.stamps.get(self)
         if seen is not None and seen[0] == memo.commits:
             return True
@@ -310,7 +307,14 @@ class ViewCache:
             try:
                 await asyncio.shield(reading)
             except Exception:
-                self._loop_unavailable_until = time.monotonic() + self.LOOP_PAUSE
+                if time.monotonic() >= self._loop_unavailable_until:
+                    self._loop_unavailable_until = time.monotonic() + self.LOOP_PAUSE
+                    log.warning(
+                        "the log's position could not be read on the event loop: "
+                        "requests read it in threads for %s s",
+                        self.LOOP_PAUSE,
+                        exc_info=True,
+                    )
                 return False
 
     async def _read_on_the_loop(self, peeks: LoopPeeks) -> None:
