@@ -1,4 +1,5 @@
-"""PostgreSQL connections for the statements every request runs (`Database.peek`).
+"""Connections of our own for the statements every request runs (`Database.peek`, and the reads
+on the event loop: `LoopPeeks`, `SqliteLoopPeeks`).
 
 Every request reads where the event log stands (`app.web.kept`): a 70 µs query for psycopg,
 which SQLAlchemy's Connection, execution context and pool wrapped in 150 µs more of CPU — a
@@ -11,8 +12,10 @@ or out (`_compile` refuses them), since nothing here would.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import weakref
+from collections import namedtuple
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -21,11 +24,13 @@ import psycopg
 from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects.sqlite.pysqlite import dialect as pysqlite_dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, OperationalError
 from sqlalchemy.sql import ClauseElement
 
 _DIALECT = psycopg_dialect()
+_SQLITE = pysqlite_dialect(paramstyle="named")
 
 #: How long a request waits for one of the connections, or for a new one to open, before it is
 #: answered 503 (SQLAlchemy's pool waited as long).
@@ -38,29 +43,34 @@ class _Statement(NamedTuple):
 
 
 #: Kept for as long as the statement lives: the module constants that run on every request.
-_compiled: weakref.WeakKeyDictionary[ClauseElement, _Statement] = weakref.WeakKeyDictionary()
+_compiled: dict[Dialect, weakref.WeakKeyDictionary[ClauseElement, _Statement]] = {
+    _DIALECT: weakref.WeakKeyDictionary(),
+    _SQLITE: weakref.WeakKeyDictionary(),
+}
 _compiled_lock = threading.Lock()
 
 
-def _compile(statement: ClauseElement) -> _Statement:
+def _compile(statement: ClauseElement, dialect: Dialect = _DIALECT) -> _Statement:
     with _compiled_lock:
-        known = _compiled.get(statement)
+        known = _compiled[dialect].get(statement)
     if known is None:
-        compiled = statement.compile(dialect=_DIALECT)
-        _refuse_what_needs_sqlalchemy(statement, compiled)
+        compiled = statement.compile(dialect=dialect)
+        _refuse_what_needs_sqlalchemy(statement, compiled, dialect)
         written = {}
         for bind, name in compiled.bind_names.items():
             if not bind.required:  # converted once, as SQLAlchemy would at every execution
-                convert = bind.type.bind_processor(_DIALECT)
+                convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 value = bind.effective_value
                 written[name] = convert(value) if convert else value
         known = _Statement(str(compiled), written)
         with _compiled_lock:
-            _compiled[statement] = known
+            _compiled[dialect][statement] = known
     return known
 
 
-def _refuse_what_needs_sqlalchemy(statement: ClauseElement, compiled: Any) -> None:
+def _refuse_what_needs_sqlalchemy(
+    statement: ClauseElement, compiled: Any, dialect: Dialect
+) -> None:
     """A statement whose SQL is finished only at execution (an IN list), whose parameter names
     SQLAlchemy escapes, or whose values or columns it converts (enums, dates, JSON) would run
     wrongly here: it is a programming error, said at its first use."""
@@ -69,10 +79,13 @@ def _refuse_what_needs_sqlalchemy(statement: ClauseElement, compiled: Any) -> No
         problem = "parameters rendered at execution (IN lists)"
     elif compiled.escaped_bind_names:
         problem = "parameter names SQLAlchemy escapes"
-    elif any(bind.required and bind.type.bind_processor(_DIALECT) for bind in compiled.bind_names):
+    elif any(
+        bind.required and bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for bind in compiled.bind_names
+    ):
         problem = "values SQLAlchemy converts"
     elif any(
-        column.type.result_processor(_DIALECT, None)
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
         for column in getattr(statement, "selected_columns", ())
     ):
         problem = "columns SQLAlchemy converts"
@@ -323,3 +336,48 @@ class _LoopConnection:
         connection, self.connection = self.connection, None
         if connection is not None and not connection.closed:
             connection.pgconn.finish()
+
+
+class SqliteLoopPeeks:
+    """The log's position read on the event loop on SQLite: a connection of its own per
+    process, which never waits. In WAL mode a reader does not wait for writers; with no busy
+    timeout, the rare read that would wait for a lock (a checkpoint resetting the log) fails at
+    once instead, and the request reads in a thread (`app.web.kept`). Reads take turns on the
+    connection: microseconds each, from the operating system's cache of the file."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._rows: dict[tuple[str, ...], type] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    async def execute(
+        self, statement: ClauseElement, params: Mapping[str, Any] | None = None
+    ) -> Rows:
+        sql, defaults = _compile(statement, _SQLITE)
+        values = {**defaults, **params} if params else defaults
+        with self._lock:
+            try:
+                if self._closed:
+                    raise sqlite3.OperationalError("the database was disposed of")
+                if self._connection is None:
+                    self._connection = sqlite3.connect(
+                        self._path, timeout=0, check_same_thread=False, isolation_level=None
+                    )
+                cursor = self._connection.execute(sql, values)
+                found = cursor.fetchall()
+            except sqlite3.Error as exc:
+                raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+            names = tuple(column[0] for column in cursor.description or ())
+            row = self._rows.get(names)
+            if row is None:
+                row = self._rows[names] = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+        return Rows([row(*values) for values in found])
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None

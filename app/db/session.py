@@ -19,7 +19,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.db.peek import LoopPeeks, Peek, PeekConnections
+from app.db.peek import LoopPeeks, Peek, PeekConnections, SqliteLoopPeeks
 from app.domain.errors import Conflict
 
 Listener = Callable[[list[dict[str, Any]]], None]
@@ -142,8 +142,13 @@ class Database:
         # `peek`: psycopg's own connections on PostgreSQL (app/db/peek.py), a few per process
         # (PEEK_CONNECTIONS); on SQLite, the engine's.
         self._peeks = None if url.startswith("sqlite") else PeekConnections(url, PEEK_CONNECTIONS)
-        #: The log's position read on the event loop (PostgreSQL only: `app.web.kept`).
-        self.loop_peeks = None if url.startswith("sqlite") else LoopPeeks(url)
+        #: The log's position read on the event loop (`app.web.kept`); not for a database in
+        #: memory, which only the engine's own connection sees.
+        self.loop_peeks: LoopPeeks | SqliteLoopPeeks | None = None
+        if not url.startswith("sqlite"):
+            self.loop_peeks = LoopPeeks(url)
+        elif (path := self.engine.url.database) and path != ":memory:":
+            self.loop_peeks = SqliteLoopPeeks(path)
         #: Called after each commit that recorded events, in the committing thread, with them.
         self.listeners: list[Listener] = []
         #: On PostgreSQL, called just before such a commit, with its events: the notifications

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
 from app.db.models import Event
-from app.db.peek import LoopPeeks, Peek
+from app.db.peek import LoopPeeks, Peek, SqliteLoopPeeks
 from app.domain.roles import Actor
 from app.timeutil import utcnow
 
@@ -232,12 +232,12 @@ def since(db: Session | Connection | Peek, event_id: int) -> Sequence[Any]:
     return db.execute(_SINCE, {"earlier": event_id}).all()
 
 
-async def stamp_on_the_loop(peeks: LoopPeeks) -> int:
+async def stamp_on_the_loop(peeks: LoopPeeks | SqliteLoopPeeks) -> int:
     """`stamp`, read on the event loop (`app.web.kept`)."""
     return (await peeks.execute(_STAMP)).scalar() or 0
 
 
-async def since_on_the_loop(peeks: LoopPeeks, event_id: int) -> Sequence[Any]:
+async def since_on_the_loop(peeks: LoopPeeks | SqliteLoopPeeks, event_id: int) -> Sequence[Any]:
     """`since`, read on the event loop (`app.web.kept`)."""
     return (await peeks.execute(_SINCE, {"earlier": event_id})).all()
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from app.db.peek import LoopPeeks, Peek
+from app.db.peek import LoopPeeks, Peek, SqliteLoopPeeks
 from app.db.session import Database, WouldWait, refuse_on_the_loop
 from app.domain.errors import NotFound
 from app.domain.roles import Actor
@@ -92,7 +92,9 @@ class _Touches:
         rows = events.since(db, seen)
         return (rows[-1].id if rows else seen), rows
 
-    async def read_on_the_loop(self, peeks: LoopPeeks) -> tuple[Stamp, Sequence[Any]]:
+    async def read_on_the_loop(
+        self, peeks: LoopPeeks | SqliteLoopPeeks
+    ) -> tuple[Stamp, Sequence[Any]]:
         """`read`, on the event loop."""
         seen = self.seen
         if seen is None:
@@ -281,9 +283,8 @@ class ViewCache:
 
     async def read_stamp_on_the_loop(self) -> bool:
         """Read the stamp this request needs (as `_stamp` would) on the event loop, without a
-        thread: True when it is read, False when the loop cannot read it and a thread must —
-        on SQLite (its reads wait for a pooled connection, and for a writer's lock at times),
-        or when PostgreSQL does not answer (then not tried again for `LOOP_PAUSE`).
+        thread: True when it is read, False when the loop cannot read it and a thread must
+        (the database did not answer: then not tried again for `LOOP_PAUSE`).
 
         One read at a time: the requests that arrived before it began share it, those that
         arrive meanwhile the next one (the same rule as `_stamp`)."""
@@ -317,7 +318,7 @@ class ViewCache:
                     )
                 return False
 
-    async def _read_on_the_loop(self, peeks: LoopPeeks) -> None:
+    async def _read_on_the_loop(self, peeks: LoopPeeks | SqliteLoopPeeks) -> None:
         started = time.monotonic()
         stamp, rows = await self._touches.read_on_the_loop(peeks)
         self._advance(started, stamp, rows)

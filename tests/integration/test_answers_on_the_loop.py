@@ -34,9 +34,8 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_a_kept_answer_is_given_without_a_thread(world: World, hops: list[str]) -> None:
-    """On PostgreSQL, once a paragraph, panel or page is kept (and the visibility of its
-    document: the second read), it is answered on the event loop; SQLite's reads stay in
-    threads (one hop per request)."""
+    """Once a paragraph, panel or page is kept (and the visibility of its document: the
+    second read), it is answered on the event loop."""
     op1 = world.provision("OP1")
     reads = [
         ("/api/v1/me", {}),  # (first: the session is read once, then kept for the others)
@@ -53,8 +52,7 @@ def test_a_kept_answer_is_given_without_a_thread(world: World, hops: list[str]) 
             assert client.get(path, headers=headers).content == first.content
             hops.clear()
             assert client.get(path, headers=headers).content == first.content
-            assert len(hops) == (0 if world.database.dialect == "postgresql" else 1), path
-            hops.clear()
+            assert hops == [], path
 
 
 def test_a_write_is_never_tried_on_the_loop(
@@ -81,7 +79,6 @@ def test_a_write_is_never_tried_on_the_loop(
         assert tried == [] and len(hops) >= 1
 
 
-@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # two server processes
 def test_a_change_through_another_worker_is_in_the_next_answer_on_the_loop(
     world: World, hops: list[str]
 ) -> None:

@@ -591,3 +591,34 @@ def test_forms_work_without_htmx_too(client: TestClient, world: World) -> None:
     r = client.post(f"/amendments/{aid}/decision", data={"decision": "accept"})
     assert r.status_code == 200 and f"A-{aid} accepted" in r.text
     assert "← Back to the text" in r.text
+
+
+def test_the_text_page_with_its_kept_lines_spliced_in_is_the_page_rendered_whole(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text page splices the whole text's lines in, kept encoded, rather than passing them
+    through Jinja: byte for byte the page Jinja would render, the session's token included."""
+    from markupsafe import Markup
+
+    from app.web import templating
+    from app.web.pages import text as text_pages
+
+    sign_in(client, "eu")
+    op1 = world.provision("OP1")
+    amendments.propose(
+        world.database, actor=world.usa, provision_id=op1, kind=AmendmentKind.DELETE
+    )  # a state with a pending proposal, and a form or two around the lines
+    spliced = client.get(f"/documents/{world.document.id}")
+    assert spliced.status_code == 200
+    assert int(spliced.headers["content-length"]) == len(spliced.content)
+
+    def whole(request, template, context, *, part, kept):  # type: ignore[no-untyped-def]
+        return templating.render(request, template, {**context, part: Markup(kept.decode())})
+
+    monkeypatch.setattr(text_pages, "render_around", whole)
+    rendered = client.get(f"/documents/{world.document.id}")
+    assert spliced.content == rendered.content
+    assert templating.SHARED_FORM_TOKEN not in spliced.text
+    assert templating._KEPT_PART not in spliced.text
+    assert client.headers["X-CSRF-Token"] in spliced.text  # the session's own token, once
+    assert "intergovernmental conference on international migration" in spliced.text

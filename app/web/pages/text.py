@@ -54,7 +54,15 @@ from app.web.pages.routing import PageRoute
 from app.web.pages.viewer import Viewer, VisitDep
 from app.web.router import Router
 from app.web.security import CSRF_SESSION_KEY
-from app.web.templating import SHARED_FORM_TOKEN, changes, env, html_response, is_htmx, render
+from app.web.templating import (
+    SHARED_FORM_TOKEN,
+    changes,
+    env,
+    html_response,
+    is_htmx,
+    render,
+    render_around,
+)
 
 router = Router(route_class=PageRoute, include_in_schema=False)
 
@@ -325,34 +333,33 @@ def _base_seal(context: Context, provision_id: int, words: str) -> str:
 
 class _KeptText:
     """The whole text's lines (`text/_provisions.html` without an open panel), rendered once
-    for each state of the document: its kept view (`answers.document_view`) is the same object
+    for each state of the document and kept encoded, to be spliced into the text page
+    (`render_around`): the document's kept view (`answers.document_view`) is the same object
     until something in the document changes, and holds everything the lines show."""
 
     SIZE = 8
 
     def __init__(self) -> None:
-        self._kept: list[tuple[DocumentView, Markup]] = []
+        self._kept: list[tuple[DocumentView, bytes]] = []
         self._lock = threading.Lock()
 
-    def html(self, document: DocumentView) -> Markup:
+    def encoded(self, document: DocumentView) -> bytes:
         with self._lock:
-            for view, html in self._kept:
+            for view, encoded in self._kept:
                 if view is document:
-                    return html
-        html = Markup(
-            env.get_template("text/_provisions.html").render(document=document, open_panel=None)
-        )
+                    return encoded
+        html = env.get_template("text/_provisions.html").render(document=document, open_panel=None)
+        encoded = html.encode()
         with self._lock:
-            self._kept = [(document, html), *self._kept[: self.SIZE - 1]]
-        return html
+            self._kept = [(document, encoded), *self._kept[: self.SIZE - 1]]
+        return encoded
 
 
-provisions_html = _KeptText().html
+_kept_text = _KeptText()
 env.globals.update(
     line_of=line_of,
     proposal_words=proposal_words,
     base_seal=_base_seal,
-    provisions_html=provisions_html,
 )
 
 
@@ -765,7 +772,14 @@ async def text_page(
                 document=page.document,
                 negotiation=page.negotiation,
             )
-        return render(request, "text/document.html", page.context(open_panel=panel))
+            return render(request, "text/document.html", page.context(open_panel=panel))
+        return render_around(
+            request,
+            "text/document.html",
+            page.context(open_panel=None),
+            part="provisions",
+            kept=_kept_text.encoded(page.document),
+        )
 
     return await visit.run(text)
 
