@@ -47,7 +47,7 @@ async def get_database(request: Request) -> Database:
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-def optional_actor(request: Request, database: DatabaseDep) -> Actor | None:
+def actor_of(request: Request, database: Database) -> Actor | None:
     """A personal API token (Authorization: Bearer …) or the session cookie."""
     header = request.headers.get("authorization", "")
     if header:
@@ -65,6 +65,14 @@ def optional_actor(request: Request, database: DatabaseDep) -> Actor | None:
     except NotAuthenticated:
         request.session.clear()
         raise
+
+
+async def optional_actor(request: Request) -> Actor | None:
+    """`actor_of`, as a dependency: on the event loop when what it needs is kept (a signed-in
+    session, on a `GET`), else in a thread (`kept.answer`) — not a thread hop per request of
+    its own, as a plain `def` dependency would be."""
+    database: Database = request.app.state.database
+    return await kept.answer(request.method, database, lambda: actor_of(request, database))
 
 
 SIGN_IN = "Sign in, or send a personal API token, to use Rolltext."
@@ -88,9 +96,9 @@ OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 class Caller:
     """Whoever sent the request, looked up where their use case runs.
 
-    FastAPI runs a plain `def` dependency (`ActorDep`: it reads the event log) in its
-    threadpool, the `def` endpoint in a second hop and the validation of its answer in a third:
-    three thread switches per request, each waiting for the GIL behind the requests being
+    With `ActorDep`, the actor is looked up in a thread hop of its own (unless it is kept and
+    the request a `GET`), the `def` endpoint runs in a second hop and the validation of its
+    answer in a third: thread switches that each wait for the GIL behind the requests being
     answered — a sixth of a proposal's cost under load. An `async` route that takes a `Caller`
     makes one at most: `await caller.run(lambda actor: use_case(caller.database, actor=actor,
     …))` (none when the answer is kept: `kept.answer`), and FastAPI validates its answer on the
@@ -100,7 +108,7 @@ class Caller:
     database: Database
 
     def actor(self) -> Actor:
-        return signed_in(optional_actor(self.request, self.database))
+        return signed_in(actor_of(self.request, self.database))
 
     async def run(self, use_case: Callable[[Actor], T]) -> T:
         return await kept.answer(self.request.method, self.database, lambda: use_case(self.actor()))

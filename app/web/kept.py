@@ -528,7 +528,11 @@ _caches_lock = threading.Lock()
 
 
 def views_of(database: Database) -> ViewCache:
-    """The process's `ViewCache` of a database."""
+    """The process's `ViewCache` of a database (asked for many times per request: the lock
+    only to make one)."""
+    cache = _caches.get(database)
+    if cache is not None:
+        return cache
     with _caches_lock:
         cache = _caches.get(database)
         if cache is None:

@@ -206,3 +206,28 @@ def test_reads_go_to_threads_while_the_loops_connection_is_cut(
         hops.clear()
         assert client.get(path).content == expected  # a fresh connection, on the loop
         assert hops == []
+
+
+def test_a_route_that_takes_the_signed_in_actor_looks_it_up_without_a_thread(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ActorDep` and `ViewerDep` (the routes not written with `Caller` or `Visit`) find a
+    kept session on the event loop: a `GET` takes one thread hop, its `def` endpoint's."""
+    import anyio.to_thread
+
+    ran: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(function: Any, *args: Any, **kwargs: Any) -> Any:
+        ran.append(getattr(function, "__qualname__", repr(function)))
+        return await run_sync(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    op1 = world.provision("OP1")
+    with serving(world, world.database) as client:
+        sign_in(client, "eu")
+        for path in (f"/provisions/{op1}/history", f"/api/v1/documents/{world.document.id}/akn"):
+            assert client.get(path).status_code == 200
+            ran.clear()
+            assert client.get(path).status_code == 200
+            assert len(ran) == 1, (path, ran)  # the endpoint, not the actor

@@ -561,6 +561,8 @@ def test_a_shared_panel_frame_gives_each_delegate_their_own_panel(
             if who == "egypt":
                 assert "on behalf of G77" in seen
     assert len(text_pages._shared_panels._kept) >= 2  # the frames were shared, not bypassed
+    # who the forms speak for is kept per delegate, not per form (the form's id filled in)
+    assert {key[0] for key in text_pages._shared_panels._own} == {"speaking-as", "on-behalf"}
 
 
 def test_a_production_server_computes_its_answers_at_start(world: World) -> None:

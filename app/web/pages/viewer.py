@@ -17,7 +17,7 @@ from app.domain.roles import Actor, Role
 from app.services import directory
 from app.services.views import DelegationView, GroupView, NegotiationView
 from app.web import kept
-from app.web.deps import optional_actor, presents_credentials
+from app.web.deps import actor_of, optional_actor, presents_credentials
 
 T = TypeVar("T")
 
@@ -155,7 +155,7 @@ class Visit:
     database: Database
 
     def viewer(self) -> Viewer:
-        actor = optional_actor(self.request, self.database)
+        actor = actor_of(self.request, self.database)
         if actor is None:
             raise SignInRequired
         return viewer_of(self.request.app, actor)
