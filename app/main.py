@@ -6,7 +6,6 @@ import gc
 import os
 
 from fastapi import FastAPI
-from starlette.middleware.sessions import SessionMiddleware
 
 from app import observability
 from app.config import Settings, get_settings
@@ -54,7 +53,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     body_limit.install(app, settings)  # outside the CSRF check, which may read a form
     app.add_middleware(kept.RequestStamps)  # one read of the event log per request
     app.add_middleware(
-        SessionMiddleware,
+        security.Sessions,
         secret_key=settings.secret_key,
         session_cookie="rolltext_session",
         same_site="lax",

@@ -30,14 +30,21 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import MutableMapping
+from datetime import datetime
 from typing import Any
 
+import itsdangerous
 from fastapi import FastAPI, Request
+from itsdangerous.encoding import want_bytes
+from itsdangerous.exc import SignatureExpired
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -244,3 +251,47 @@ def install_handlers(app: FastAPI) -> None:
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
+
+
+class _CheckedOnce(itsdangerous.TimestampSigner):
+    """The session cookie's signature checked once per cookie, its age at every request. A
+    browser sends the same cookie with each of its requests, and checking it (base64, HMAC)
+    cost more than everything else the session middleware does."""
+
+    SIZE = 4096  # cookies remembered: more than the delegates signed in on one worker
+
+    def __init__(self, secret_key: str) -> None:
+        super().__init__(secret_key)
+        self._checked: OrderedDict[bytes, tuple[bytes, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def unsign(  # type: ignore[override]
+        self, signed_value: str | bytes, max_age: int | None = None, return_timestamp: bool = False
+    ) -> bytes | tuple[bytes, datetime]:
+        cookie = want_bytes(signed_value)
+        with self._lock:
+            checked = self._checked.get(cookie)
+        if checked is None:
+            value, signed = super().unsign(cookie, return_timestamp=True)
+            checked = (value, int(signed.timestamp()))
+            with self._lock:
+                self._checked[cookie] = checked
+                while len(self._checked) > self.SIZE:
+                    self._checked.popitem(last=False)
+        value, signed_at = checked
+        age = self.get_timestamp() - signed_at
+        if max_age is not None and (age > max_age or age < 0):
+            raise SignatureExpired(
+                f"Signature age {age} is outside 0…{max_age} seconds",
+                payload=value,
+                date_signed=self.timestamp_to_datetime(signed_at),
+            )
+        return (value, self.timestamp_to_datetime(signed_at)) if return_timestamp else value
+
+
+class Sessions(SessionMiddleware):
+    """Starlette's signed-cookie sessions, each cookie's signature checked once (`_CheckedOnce`)."""
+
+    def __init__(self, app: ASGIApp, secret_key: str, **options: Any) -> None:
+        super().__init__(app, secret_key, **options)
+        self.signer = _CheckedOnce(secret_key)
