@@ -231,3 +231,31 @@ def test_a_route_that_takes_the_signed_in_actor_looks_it_up_without_a_thread(
             ran.clear()
             assert client.get(path).status_code == 200
             assert len(ran) == 1, (path, ran)  # the endpoint, not the actor
+
+
+def test_what_takes_long_to_render_is_rendered_in_a_thread(world: World, hops: list[str]) -> None:
+    """On the loop, every other request of the worker waits: the whole text's lines, a panel's
+    shared frame and a panel rendered whole (a co-facilitator's) are rendered in a thread even
+    when everything they show is kept; what they are kept as is then given on the loop."""
+    from app.web.pages import text as text_pages
+
+    op1 = world.provision("OP1")
+    page, panel = f"/documents/{world.document.id}", f"/provisions/{op1}/panel"
+    with serving(world, world.database) as client:
+        for who, path, forget in (
+            ("eu", page, lambda: text_pages._kept_text._kept.clear()),
+            ("eu", panel, lambda: text_pages._shared_panels._kept.clear()),
+            ("cofac.mexico", panel, lambda: None),  # never kept: rendered for each request
+        ):
+            sign_in(client, who)
+            headers = HTMX_HEADER if path == panel else {}
+            for _ in range(2):
+                client.get(path, headers=headers).raise_for_status()
+            forget()
+            hops.clear()
+            client.get(path, headers=headers).raise_for_status()
+            assert len(hops) == 1, (who, path)
+            if who == "eu":  # kept again: on the loop
+                hops.clear()
+                client.get(path, headers=headers).raise_for_status()
+                assert hops == [], (who, path)

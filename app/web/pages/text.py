@@ -23,7 +23,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.responses import Response
 
-from app.db.session import Database
+from app.db.session import Database, refuse_on_the_loop
 from app.domain.amendments import AmendmentKind, AmendmentState
 from app.domain.brackets import BracketGroup, bracket_groups, is_balanced
 from app.domain.errors import DomainError
@@ -249,6 +249,7 @@ class _SharedPanels:
             else:
                 kept = None
         if kept is None:
+            refuse_on_the_loop()  # a whole panel rendered: in a thread, not on the loop
             frame = self._frame(request, template, panel)
             with self._lock:
                 self._kept[key] = (detail, frame)
@@ -356,6 +357,7 @@ class _KeptText:
             for view, encoded in self._kept:
                 if view is document:
                     return encoded
+        refuse_on_the_loop()  # tens of milliseconds of Jinja: in a thread, not on the loop
         html = env.get_template("text/_provisions.html").render(document=document, open_panel=None)
         encoded = html.encode()
         with self._lock:
@@ -706,6 +708,7 @@ def render_panel(
     if _SharedPanels.shares(panel):
         html = _shared_panels.html(request, template, panel)
         return html_response(request, html, status_code=status_code)
+    refuse_on_the_loop()  # rendered whole (up to tens of milliseconds): in a thread
     return render(request, template, panel.context(), status_code=status_code)
 
 
