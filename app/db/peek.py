@@ -147,17 +147,19 @@ class Peek:
     def _run(self, sql: str, values: Mapping[str, Any]) -> list[Any]:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, values)  # type: ignore[arg-type]
-            # (not `cursor.description`: it builds a Column object per column, every time)
-            answered = (
-                cursor.pgresult is not None and cursor.pgresult.status == ExecStatus.TUPLES_OK
-            )
-            return cursor.fetchall() if answered else []
+            return cursor.fetchall() if _has_rows(cursor) else []
 
 
 #: PostgreSQL would plan `events.id > $1` afresh at each run (its generic plan's estimate is a
 #: third of the log): a third of the statement's cost. (A SET, not a startup option: PgBouncer
 #: refuses those.)
 _GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
+
+
+def _has_rows(cursor: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> bool:
+    """Did the statement answer with rows (a SELECT), rather than a status (a SET)? Asked of the
+    result, not of `cursor.description`, which builds a Column object per column every time."""
+    return cursor.pgresult is not None and cursor.pgresult.status == ExecStatus.TUPLES_OK
 
 
 class PeekConnections:
@@ -268,11 +270,7 @@ class LoopPeeks:
                         held.connection = await self._open()
                     async with held.connection.cursor() as cursor:
                         await cursor.execute(sql, values)  # type: ignore[arg-type]
-                        answered = (
-                            cursor.pgresult is not None
-                            and cursor.pgresult.status == ExecStatus.TUPLES_OK
-                        )
-                        return Rows(await cursor.fetchall() if answered else [])
+                        return Rows(await cursor.fetchall() if _has_rows(cursor) else [])
             except psycopg.Error as exc:
                 held.drop()  # in an unknown state: the next read opens a fresh one
                 raise DBAPIError.instance(sql, values, exc, psycopg.Error) from exc

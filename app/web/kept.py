@@ -264,21 +264,36 @@ class ViewCache:
         change its sender could have seen was committed by then. Under load many requests
         arrive while others are being answered, and share the reads made meanwhile."""
         memo = _request_memo()
-        commits = memo.commits if memo is not None else 0
         if memo is not None:
-            seen = memo.stamps.get(self)
-            if seen is not None and seen[0] == commits:
-                return seen[1]
-            needed = memo.arrived if seen is None else time.monotonic()
-            latest = self._latest
-            if latest[0] >= needed:
-                memo.stamps[self] = (commits, latest[1])
-                return latest[1]
+            known = self._own_stamp(memo)
+            if known is None:
+                known = self._shared_stamp(memo, self._needed(memo))
+            if known is not None:
+                return known
         started = time.monotonic()
         stamp, rows = self._touches.read(reader.connection())
         self._advance(started, stamp, rows)
         if memo is not None:
-            memo.stamps[self] = (commits, stamp)
+            memo.stamps[self] = (memo.commits, stamp)
+        return stamp
+
+    def _own_stamp(self, memo: _RequestMemo) -> Stamp | None:
+        """The stamp this request read, unless it committed a write since."""
+        seen = memo.stamps.get(self)
+        return seen[1] if seen is not None and seen[0] == memo.commits else None
+
+    def _needed(self, memo: _RequestMemo) -> float:
+        """When a read must have begun to be fresh enough for this request: after it arrived,
+        or after its own latest write."""
+        return memo.arrived if self not in memo.stamps else time.monotonic()
+
+    def _shared_stamp(self, memo: _RequestMemo, needed: float) -> Stamp | None:
+        """The latest read of the log by any request, if it began at `needed` or later (then
+        noted as this request's)."""
+        started, stamp = self._latest
+        if started < needed:
+            return None
+        memo.stamps[self] = (memo.commits, stamp)
         return stamp
 
     async def read_stamp_on_the_loop(self) -> bool:
@@ -292,16 +307,11 @@ class ViewCache:
         peeks = self.database.loop_peeks
         if memo is None or peeks is None or time.monotonic() < self._loop_unavailable_until:
             return False
-        seen = memo.stamps.get(self)
-        if seen is not None and seen[0] == memo.commits:
+        if self._own_stamp(memo) is not None:
             return True
-        needed = memo.arrived if seen is None else time.monotonic()
+        needed = self._needed(memo)  # (once: the reads awaited below began before now)
         loop = asyncio.get_running_loop()
-        while True:
-            started, stamp = self._latest
-            if started >= needed:
-                memo.stamps[self] = (memo.commits, stamp)
-                return True
+        while self._shared_stamp(memo, needed) is None:
             reading = self._loop_read
             if reading is None or reading.done() or reading.get_loop() is not loop:
                 reading = self._loop_read = loop.create_task(self._read_on_the_loop(peeks))
@@ -317,6 +327,7 @@ class ViewCache:
                         exc_info=True,
                     )
                 return False
+        return True
 
     async def _read_on_the_loop(self, peeks: LoopPeeks | SqliteLoopPeeks) -> None:
         started = time.monotonic()
