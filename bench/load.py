@@ -840,6 +840,12 @@ class Options:
     py_spy: str | None = None
     client: str = "raw"  # or httpx
     seed: int = 2016
+    #: The phases to run (`PHASES`); None: all of them.
+    phases: frozenset[str] | None = None
+
+
+#: The phases of a run, in order (`drive`).
+PHASES = ("warm-up", "ceiling", "auth floor", "reads", "proposals", "mixed", "ceiling again")
 
 
 class Profiler:
@@ -1074,7 +1080,7 @@ async def drive(
         ]
         phases: dict[str, Any] = {}
         for name, kind, seconds, profiled in plan:
-            if seconds <= 0:
+            if seconds <= 0 or (options.phases is not None and name not in options.phases):
                 continue
             tasks = users(kind)
             log(
@@ -1440,6 +1446,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the timed requests' client: raw (HTTP/1.1 on asyncio streams, default) or httpx "
         "(~2 ms of client CPU per request: it becomes the bottleneck above ~500 req/s)",
     )
+    parser.add_argument(
+        "--phases",
+        help=f"comma-separated, of: {', '.join(PHASES)} (default: all; e.g. 'ceiling,proposals' "
+        "to measure the write path alone)",
+    )
     parser.add_argument("--sqlite-workers", type=int, default=WORKERS["sqlite"])
     parser.add_argument("--postgresql-workers", type=int, default=WORKERS["postgresql"])
     parser.add_argument(
@@ -1475,7 +1486,17 @@ def options_of(args: argparse.Namespace) -> Options:
         profile=args.profile,
         py_spy=args.py_spy,
         client=args.client,
+        phases=_phases(args.phases),
     )
+
+
+def _phases(listed: str | None) -> frozenset[str] | None:
+    if listed is None:
+        return None
+    names = frozenset(name.strip() for name in listed.split(","))
+    if unknown := names - set(PHASES):
+        sys.exit(f"--phases: unknown {', '.join(sorted(unknown))} (known: {', '.join(PHASES)})")
+    return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:

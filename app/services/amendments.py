@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.db import direct
 from app.db.models import (
     Amendment,
     AmendmentWording,
@@ -691,13 +692,16 @@ def _provision_and_version(
     `same_id` or the provision is deleted (a proposal's number is used up only by a proposal,
     or by one refused later, e.g. on a stale version, as a rolled-back insert would)."""
     draw = draw_ids and db.get_bind().dialect.name == "postgresql"
-    row = db.execute(
+    db.flush()  # (a caller's transaction may have written the provision: the statement sees it)
+    rows = direct.execute(
+        db.connection(),
         _provision_query(kind, to_top=after_id is None, draw_ids=draw),
         # the parameters its kind does not name are ignored
         {"provision": provision_id, "kind": kind, "text": text, "after": after_id},
-    ).first()
-    if row is None:
+    )
+    if not rows:
         raise NotFound(f"There is no provision {provision_id}.")
+    row = rows[0]
     new_ids = (row.new_id, row.new_wording_id) if draw and row.new_id is not None else None
     return row, _Version(row.version_id, row.number, row.text), new_ids
 
@@ -815,7 +819,7 @@ def _amendment_and_stands(
     """A proposal's row (`VIEW_COLUMNS`), its current wording with its base, and who stands
     where on it (`_STANDS`), in one query: the proposal's row first, then a row per stand."""
     # to the connection: the use case's first statement, nothing unflushed to see
-    rows = db.connection().execute(_AMENDMENT_AND_STANDS, {"amendment": amendment_id}).all()
+    rows = direct.execute(db.connection(), _AMENDMENT_AND_STANDS, {"amendment": amendment_id})
     if not rows or rows[0].part != 0:
         raise NotFound(f"There is no proposal A-{amendment_id}.")
     row = rows[0]

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
+from app.db import direct
 from app.db.models import Event
 from app.db.peek import LoopPeeks, Peek, SqliteLoopPeeks
 from app.domain.roles import Actor
@@ -110,10 +111,11 @@ def _write_log(db: Session) -> None:
     if db.get_bind().dialect.name == "postgresql":
         _write_and_commit(db, writes, _locked_rows(db, recorded))
     else:
+        connection = db.connection()
         for write in writes:
-            db.execute(write.statement, write.params)
-        if recorded:
-            db.execute(_INSERT, [r.row for r in recorded])
+            direct.execute(connection, write.statement, write.params)
+        for line in recorded:
+            direct.execute(connection, _INSERT, line.row)
     db.info.setdefault("changes", []).extend(r.change for r in recorded)
 
 
@@ -272,13 +274,13 @@ def _write_and_commit(db: Session, writes: list[_Deferred], rows: list[dict[str,
     that milliseconds, in which every other writer would wait). The session's own commit then
     finds nothing to do."""
     connection = db.connection()
-    driver = connection.connection.driver_connection
+    dialect, driver = connection.dialect, connection.connection.driver_connection
     try:
-        with driver.pipeline():
+        with driver.cursor() as cursor, driver.pipeline():
             for write in writes:
-                connection.execute(write.statement, write.params)
-            if rows:  # one line, the usual case, without executemany's machinery
-                connection.execute(_INSERT_LOCKED, rows[0] if len(rows) == 1 else rows)
+                cursor.execute(*direct.sql_and_values(dialect, write.statement, write.params))
+            for row in rows:
+                cursor.execute(*direct.sql_and_values(dialect, _INSERT_LOCKED, row))
             driver.commit()
     except driver.Error as exc:  # as SQLAlchemy would have raised it
         raise DBAPIError.instance(
