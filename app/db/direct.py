@@ -8,7 +8,8 @@ worker thread. Here a statement is compiled once per set of keys it is given, an
 would do at every execution is reduced to what the statement needs: its types' conversions of
 the values in and of the columns out, and the defaults computed in Python (`utcnow`). Errors
 are SQLAlchemy's all the same (`DBAPIError`), so that `Database.write` turns a lost race into a
-`Conflict` as before.
+`Conflict` as before. (Being the driver's, these statements are not seen by SQLAlchemy's engine
+events: its `echo`, `before_cursor_execute`.)
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class _Plan(NamedTuple):
 #: The plans of the statements run here, by statement, kind of database and keys given. The
 #: statements are built once (module constants), so this stays small; past `PLANS` (a statement
 #: built per call, by mistake) it is emptied rather than left to grow.
-_plans: dict[tuple[int, type, str, frozenset[str]], tuple[ClauseElement, _Plan]] = {}
+_plans: dict[tuple[int, int, frozenset[str]], tuple[ClauseElement, Dialect, _Plan]] = {}
 _plans_lock = threading.Lock()
 PLANS = 512
 
@@ -109,15 +110,15 @@ def _values(plan: _Plan, params: Mapping[str, Any]) -> Any:
 
 
 def _plan(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -> _Plan:
-    key = (id(statement), type(dialect), dialect.paramstyle, keys)
+    key = (id(statement), id(dialect), keys)
     known = _plans.get(key)
-    if known is not None and known[0] is statement:
-        return known[1]
+    if known is not None and known[0] is statement and known[1] is dialect:
+        return known[2]
     plan = _compile(statement, dialect, keys)
-    with _plans_lock:  # (the statement is kept with its plan: its id is not reused meanwhile)
-        if len(_plans) >= PLANS:
+    with _plans_lock:  # (kept with their plan, the statement's and the dialect's ids are not
+        if len(_plans) >= PLANS:  # reused meanwhile)
             _plans.clear()
-        _plans[key] = (statement, plan)
+        _plans[key] = (statement, dialect, plan)
     return plan
 
 
@@ -128,12 +129,12 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -
     if compiled.escaped_bind_names:
         raise ValueError(f"direct.execute: parameter names SQLAlchemy escapes in {statement}")
     written: dict[str, Any] = {}
-    converts: list[tuple[str, Convert]] = []
+    converts: dict[str, Convert] = {}  # by name: a name bound twice is converted once
     for bind, name in compiled.bind_names.items():
         convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if name in keys or bind.required:
             if convert is not None:
-                converts.append((name, convert))
+                converts.setdefault(name, convert)
         elif bind.callable is not None:
             raise ValueError(f"direct.execute: a value computed at execution in {statement}")
         else:
@@ -141,20 +142,32 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -
     defaults = []
     for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
         default = column.default if column in compiled.insert_prefetch else column.onupdate
-        name = column.key
-        if default is None or not (default.is_callable or default.is_scalar):
+        if default is not None and default.is_scalar:
+            compute: Callable[[], Any] = lambda value=default.arg: value  # noqa: E731
+        elif default is not None and default.is_callable and hasattr(default.arg, "__wrapped__"):
+            compute = default.arg.__wrapped__  # a function of nothing (`utcnow`, `dict`)
+        else:  # an SQL expression, or a function of SQLAlchemy's execution context
             raise ValueError(f"direct.execute: a default SQLAlchemy computes in {statement}")
         convert = column.type.dialect_impl(dialect).bind_processor(dialect)
-        compute = (
-            (lambda d=default: d.arg(None)) if default.is_callable else (lambda d=default: d.arg)
-        )
-        defaults.append((name, compute, convert))
+        defaults.append((column.key, compute, convert))
     columns: tuple[Convert | None, ...] | None = None
     row = None
     shown = compiled._result_columns  # (name, …, type): what SQLAlchemy's rows are made of
     if shown:
-        row = namedtuple("Row", [c[0] for c in shown], rename=True)  # type: ignore[misc]
-        found = [c[3].dialect_impl(dialect).result_processor(dialect, None) for c in shown]
+        names = [c[0] for c in shown]
+        row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+        if list(row._fields) != names:
+            raise ValueError(f"direct.execute: columns without a name of their own in {statement}")
+        try:  # the driver's type of each column is not known here: only conversions that
+            found = [  # do without it (those that need it, e.g. psycopg's Numeric, fail here)
+                c[3].dialect_impl(dialect).result_processor(dialect, None) for c in shown
+            ]
+        except Exception as exc:
+            raise ValueError(
+                f"direct.execute: a column converted by its driver type in {statement}"
+            ) from exc
         columns = tuple(found) if any(found) else None
     order = tuple(compiled.positiontup) if compiled.positional else None
-    return _Plan(str(compiled), written, tuple(converts), tuple(defaults), columns, row, order)
+    return _Plan(
+        str(compiled), written, tuple(converts.items()), tuple(defaults), columns, row, order
+    )

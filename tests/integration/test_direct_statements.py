@@ -4,12 +4,15 @@ names and converted values, the defaults computed in Python, and SQLAlchemy's er
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import direct
-from app.db.models import Amendment, Position, Proponent
+from app.db.models import Amendment, Event, Position, Proponent
+from app.db.types import UTCDateTime
 from app.domain.amendments import AmendmentKind
 from app.domain.errors import Conflict
 from app.services import amendments
@@ -90,3 +93,31 @@ def test_a_statement_finished_only_at_execution_is_refused(world: World) -> None
     statement = select(Amendment.id).where(Amendment.id.in_(bindparam("ids", expanding=True)))
     with world.database.read() as db, pytest.raises(ValueError, match="rendered at execution"):
         direct.execute(db.connection(), statement, {"ids": [1, 2]})
+
+
+def test_a_value_named_twice_is_converted_once(world: World) -> None:
+    """Two parameters of one name (each a UTC date to convert) are one value, converted once,
+    as SQLAlchemy does: converted twice, a date would have been refused, a JSON value written
+    as a string of JSON."""
+    _proposal(world)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    statement = select(Event.id).where(
+        Event.at >= bindparam("since", type_=UTCDateTime()),
+        Event.at > bindparam("since", type_=UTCDateTime()),
+    )
+    with world.database.read() as db:
+        connection = db.connection()
+        expected = connection.execute(statement, {"since": since}).all()
+        assert expected
+        assert direct.execute(connection, statement, {"since": since}) == expected
+
+
+def test_a_default_that_needs_sqlalchemys_context_is_refused(world: World) -> None:
+    table = Table(
+        "direct_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime(), default=lambda context: context.current_parameters),
+    )
+    with world.database.read() as db, pytest.raises(ValueError, match="default SQLAlchemy"):
+        direct.execute(db.connection(), insert(table), {"id": 1})
