@@ -432,7 +432,8 @@ class Delegate:
     joined: set[int] = field(default_factory=set)
 
     def headers(self, *, htmx: bool = False, write: bool = False) -> dict[str, str]:
-        headers = {"Cookie": f"rolltext_session={self.cookie}"}
+        # as browsers, httpx and requests do: the server may answer gzip-compressed
+        headers = {"Cookie": f"rolltext_session={self.cookie}", "Accept-Encoding": "gzip, deflate"}
         if htmx:
             headers["HX-Request"] = "true"
         if write:

@@ -29,7 +29,8 @@ from app.services.views import (
     ProvisionDetail,
     RevisionView,
 )
-from app.web.kept import ACCOUNTS, Scope, views_of
+from app.web import compression
+from app.web.kept import ACCOUNTS, Scope, accepts_gzip_here, views_of
 
 _VISIBILITIES = ("restricted", "public")
 
@@ -103,7 +104,9 @@ def _paragraph(detail: ProvisionDetail) -> Scope:
     return (detail.provision.document_id, detail.provision.id)
 
 
-def document_json(database: Database, actor: Actor, document_id: int) -> Response:
+def document_json(
+    database: Database, actor: Actor, document_id: int, *, compressed: bool | None = None
+) -> Response:
     """`GET /api/v1/documents/{id}`: the kept document view, serialised once per change."""
     return json_answer(
         database,
@@ -112,10 +115,13 @@ def document_json(database: Database, actor: Actor, document_id: int) -> Respons
         lambda: document_view(database, actor, document_id),
         lambda _: document_id,
         actor,
+        compressed=compressed,
     )
 
 
-def provision_json(database: Database, actor: Actor, provision_id: int) -> Response:
+def provision_json(
+    database: Database, actor: Actor, provision_id: int, *, compressed: bool | None = None
+) -> Response:
     """`GET /api/v1/provisions/{id}`: the same kept answer as the provision's panel."""
     return json_answer(
         database,
@@ -125,6 +131,7 @@ def provision_json(database: Database, actor: Actor, provision_id: int) -> Respo
         lambda detail: detail.provision.document_id,
         actor,
         lambda detail: detail.provision.id,
+        compressed=compressed,
     )
 
 
@@ -138,6 +145,7 @@ def amendment_list(
     state: AmendmentState | None = None,
     limit: int = 100,
     offset: int = 0,
+    compressed: bool | None = None,
 ) -> Response:
     """`GET /api/v1/documents/{id}/amendments`: a list about one provision is kept while
     changes touch only other paragraphs, and taken from the provision's kept view."""
@@ -170,6 +178,7 @@ def amendment_list(
         lambda _: document_id,
         actor,
         lambda _: provision_id,
+        compressed=compressed,
     )
 
 
@@ -186,18 +195,39 @@ def json_answer(
     document_of: Callable[[Any], int],
     actor: Actor,
     provision_of: Callable[[Any], int | None] = lambda _: None,
+    *,
+    compressed: bool | None = None,
 ) -> Response:
     """An API answer serialised once per change: `compute()` gives a value of type `kind`,
     read by viewers who may read the document `document_of(value)`; an answer about one
-    provision (`provision_of(value)`) is kept while changes touch only other paragraphs."""
-    body, _, _ = views_of(database).get(
+    provision (`provision_of(value)`) is kept while changes touch only other paragraphs.
+    Compressed once per change too (`app.web.compression`), for a client that accepts gzip
+    (`compressed`: None, as the request says)."""
+    cache = views_of(database)
+    body, document_id, provision_id = cache.get(
         ("json", *key),
         lambda: _serialised(kind, compute(), document_of, provision_of),
         viewer=actor,
         document_of=lambda kept: kept[1],
         scope=lambda kept: (kept[1], kept[2]),
     )
-    return Response(body, media_type="application/json")
+    if compressed is None:
+        compressed = accepts_gzip_here()
+    if len(body) < compression.SMALLEST or not compressed:
+        return Response(body, media_type="application/json", headers=_VARY)
+    # compressed once per state too: kept while the answer it compresses is
+    packed = cache.get(
+        ("json.gz", *key),
+        lambda: compression.gzipped(body),
+        viewer=actor,
+        document_of=lambda _: document_id,
+        scope=(document_id, provision_id),
+    )
+    return Response(packed, media_type="application/json", headers=_GZIPPED)
+
+
+_VARY = {"Vary": "Accept-Encoding"}
+_GZIPPED = {"Content-Encoding": "gzip", **_VARY}
 
 
 def _serialised(

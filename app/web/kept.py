@@ -32,6 +32,7 @@ from app.domain.roles import Actor
 from app.services import events
 from app.services.permissions import can_read
 from app.services.text import document_visibility
+from app.web.compression import accepts_gzip
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -462,6 +463,8 @@ class _RequestMemo:
     arrived: float
     stamps: dict[ViewCache, tuple[int, Stamp]] = field(default_factory=dict)
     commits: int = 0  # a stamp read before one of them is not reused after it
+    #: The client accepts gzip (`app.web.compression`): kept answers may be sent compressed.
+    gzip: bool = False
 
     def _read(self, db: Session) -> tuple[ViewCache, Stamp] | None:
         pool = db.get_bind().pool
@@ -477,6 +480,12 @@ class _RequestMemo:
     def unchanged_since(self, db: Session, since: Stamp, document_id: int | None) -> bool:
         read = self._read(db)
         return read is not None and read[0]._touches.text_unchanged(document_id, since)
+
+
+def accepts_gzip_here() -> bool:
+    """Does the current request's client accept gzip?"""
+    memo = _request_memo()
+    return memo is not None and memo.gzip
 
 
 def _request_memo() -> _RequestMemo | None:
@@ -504,7 +513,10 @@ class RequestStamps:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = events.reading.set(_RequestMemo(time.monotonic()))
+        gzip = any(
+            name == b"accept-encoding" and accepts_gzip(value) for name, value in scope["headers"]
+        )
+        token = events.reading.set(_RequestMemo(time.monotonic(), gzip=gzip))
         try:
             await self.app(scope, receive, send)
         finally:

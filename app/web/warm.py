@@ -30,6 +30,9 @@ log = logging.getLogger("rolltext.warm")
 #: Reads as the secretariat (who may read every document); kept answers are the same for every
 #: viewer allowed to read them, and each request still checks its own viewer.
 _READER = Actor(user_id=0, username="warm-up", display_name="Warm-up", role=Role.SECRETARIAT)
+#: What is kept of each provision: its view, its JSON and the list of its proposals as JSON,
+#: those two compressed too (the panel's frame is kept apart, `text._SharedPanels`).
+_PER_PROVISION = 5
 #: A delegate of no delegation: the shared panel frames (`text._SharedPanels`).
 _DELEGATE = Actor(user_id=0, username="warm-up", display_name="Warm-up", role=Role.DELEGATE)
 
@@ -52,21 +55,23 @@ def warm(app: FastAPI) -> None:
         for negotiation in reversed(documents.list_negotiations(database, viewer=_READER)):
             answers.negotiation_view(database, _READER, negotiation.id)
             for summary in negotiation.documents:
-                if computed + 3 * summary.provisions > budget:
+                if computed + _PER_PROVISION * summary.provisions > budget:
                     break
                 document = answers.document_view(database, _READER, summary.id)
-                answers.document_json(database, _READER, summary.id)
+                answers.document_json(database, _READER, summary.id, compressed=True)
                 answers.revision_list(database, _READER, summary.id)
                 process_state(database, summary.id)
                 for provision in document.provisions:
                     answers.provision_detail(database, _READER, provision.id)
-                    answers.provision_json(database, _READER, provision.id)
-                    answers.amendment_list(database, _READER, summary.id, provision_id=provision.id)
+                    answers.provision_json(database, _READER, provision.id, compressed=True)
+                    answers.amendment_list(
+                        database, _READER, summary.id, provision_id=provision.id, compressed=True
+                    )
                     text.prepare_panel(app, database, delegate, provision.id)
-                    computed += 3
+                    computed += _PER_PROVISION
         log.info(
             "kept answers ready: %d provisions in %.1f s",
-            computed // 3,
+            computed // _PER_PROVISION,
             time.perf_counter() - started,
         )
     except Exception:  # a warm-up is an optimisation: never a reason to stop serving

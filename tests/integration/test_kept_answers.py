@@ -590,6 +590,12 @@ def test_a_production_server_computes_its_answers_at_start(world: World) -> None
         assert panel.status_code == 200 and "Propose" in panel.text
         assert len(text_pages._shared_panels._kept) == frames  # served from a warmed frame
         assert cache.misses == before + 1  # only the session's actor was read
+        gzip = {"Accept-Encoding": "gzip"}
+        packed = client.get(f"/api/v1/documents/{world.document.id}", headers=gzip)
+        assert packed.headers["content-encoding"] == "gzip"
+        for p in document.provisions:
+            client.get(f"/api/v1/provisions/{p.id}", headers=gzip).raise_for_status()
+        assert cache.misses == before + 1  # compressed at start-up too
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # a server's connections
