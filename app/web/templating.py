@@ -21,6 +21,7 @@ from app.domain.brackets import bracket_groups, is_balanced
 from app.domain.diff import DiffOp, word_diff
 from app.domain.labels import ProvisionKind
 from app.domain.provisions import ProvisionStatus
+from app.web.compression import Deflated, gzipped_around
 
 
 def _first_existing(*candidates: Path) -> Path:
@@ -202,18 +203,32 @@ _KEPT_PART = "kept-part-" + secrets.token_hex(16)
 
 
 def render_around(
-    request: Request, template: str, context: Mapping[str, Any], *, part: str, kept: bytes
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    part: str,
+    kept: bytes,
+    packed: Deflated | None = None,
 ) -> HTMLResponse:
     """`render`, with the variable `part` of the template spliced in from `kept`, HTML already
     encoded (the whole text's lines: 400 KB at 300 paragraphs). Through Jinja, `Markup` and the
     encoder it would be copied four times for each request, more than the rest of the page
-    costs; it must hold no form (no `SHARED_FORM_TOKEN`: it is shared by every session)."""
+    costs; it must hold no form (no `SHARED_FORM_TOKEN`: it is shared by every session). With
+    `packed` (`kept` compressed once), the page is sent gzip-compressed: only what surrounds
+    the kept part is compressed here."""
     html = templates.get_template(template).render(
         {**context, part: Markup(_KEPT_PART), "request": request}
     )
     around = _with_session_token(request, html.encode())
     before, _, after = around.partition(_KEPT_PART.encode())
-    return HTMLResponse(b"".join((before, kept, after)))
+    if packed is None:
+        return HTMLResponse(b"".join((before, kept, after)), headers=_VARY)
+    return HTMLResponse(gzipped_around(before, packed, after), headers=_GZIPPED)
+
+
+_VARY = {"Vary": "Accept-Encoding"}
+_GZIPPED = {"Content-Encoding": "gzip", **_VARY}
 
 
 def html_response(request: Request, html: str, *, status_code: int = 200) -> HTMLResponse:

@@ -3,9 +3,6 @@ per state of the answer (app/web/compression.py, `json_answer`)."""
 
 from __future__ import annotations
 
-import gzip
-from typing import Any
-
 import pytest
 
 from app.web import compression
@@ -74,28 +71,3 @@ def test_a_compressed_answer_is_kept_until_its_answer_changes(
         assert after.headers["content-encoding"] == "gzip"
         assert wording in [a["proposed_text"] for a in after.json()["amendments"]]
         assert len(packed) == 2  # the answer changed: compressed again
-
-
-@pytest.mark.parametrize(
-    ("header", "accepted"),
-    [
-        (b"gzip, deflate", True),
-        (b"GZIP", True),
-        (b"deflate, gzip;q=0.5", True),
-        (b"*", True),
-        (b"identity", False),
-        (b"gzip;q=0", False),
-        (b"gzip;q=0.0, deflate", False),
-        (b"br, zstd", False),
-        (b"gzip;q=nonsense", False),
-        (b"", False),
-    ],
-)
-def test_which_clients_accept_gzip(header: bytes, accepted: Any) -> None:
-    assert compression.accepts_gzip(header) is accepted
-
-
-def test_a_compressed_answer_unpacks_to_its_bytes() -> None:
-    body = b'{"text": "' + b"the General Assembly " * 200 + b'"}'
-    assert gzip.decompress(compression.gzipped(body)) == body
-    assert compression.gzipped(body) == compression.gzipped(body)  # no timestamp in it

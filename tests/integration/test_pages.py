@@ -608,15 +608,21 @@ def test_the_text_page_with_its_kept_lines_spliced_in_is_the_page_rendered_whole
     amendments.propose(
         world.database, actor=world.usa, provision_id=op1, kind=AmendmentKind.DELETE
     )  # a state with a pending proposal, and a form or two around the lines
-    spliced = client.get(f"/documents/{world.document.id}")
-    assert spliced.status_code == 200
+    path = f"/documents/{world.document.id}"
+    spliced = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert spliced.status_code == 200 and "content-encoding" not in spliced.headers
     assert int(spliced.headers["content-length"]) == len(spliced.content)
+    # compressed for a browser: the lines compressed once, the rest around them per request
+    packed = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert int(packed.headers["content-length"]) < len(spliced.content) / 3
+    assert packed.content == spliced.content  # (httpx checked gzip's CRC and length)
 
-    def whole(request, template, context, *, part, kept):  # type: ignore[no-untyped-def]
+    def whole(request, template, context, *, part, kept, packed=None):  # type: ignore[no-untyped-def]
         return templating.render(request, template, {**context, part: Markup(kept.decode())})
 
     monkeypatch.setattr(text_pages, "render_around", whole)
-    rendered = client.get(f"/documents/{world.document.id}")
+    rendered = client.get(path)
     assert spliced.content == rendered.content
     assert templating.SHARED_FORM_TOKEN not in spliced.text
     assert templating._KEPT_PART not in spliced.text

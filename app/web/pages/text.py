@@ -39,9 +39,10 @@ from app.services.views import (
     RevisionView,
     VersionView,
 )
+from app.web import compression
 from app.web.answers import document_view, negotiation_view, provision_detail, revision_list
 from app.web.errors import status_of
-from app.web.kept import views_of
+from app.web.kept import accepts_gzip_here, views_of
 from app.web.live import screen_of
 from app.web.pages.negotiations import (
     ProcessState,
@@ -343,13 +344,15 @@ def _base_seal(context: Context, provision_id: int, words: str) -> str:
 class _KeptText:
     """The whole text's lines (`text/_provisions.html` without an open panel), rendered once
     for each state of the document and kept encoded, to be spliced into the text page
-    (`render_around`): the document's kept view (`answers.document_view`) is the same object
-    until something in the document changes, and holds everything the lines show."""
+    (`render_around`), and compressed once too for the browsers that accept gzip: the
+    document's kept view (`answers.document_view`) is the same object until something in the
+    document changes, and holds everything the lines show."""
 
     SIZE = 8
 
     def __init__(self) -> None:
         self._kept: list[tuple[DocumentView, bytes]] = []
+        self._deflated: list[tuple[DocumentView, compression.Deflated]] = []
         self._lock = threading.Lock()
 
     def encoded(self, document: DocumentView) -> bytes:
@@ -363,6 +366,18 @@ class _KeptText:
         with self._lock:
             self._kept = [(document, encoded), *self._kept[: self.SIZE - 1]]
         return encoded
+
+    def deflated(self, document: DocumentView) -> compression.Deflated:
+        with self._lock:
+            for view, deflated in self._deflated:
+                if view is document:
+                    return deflated
+        encoded = self.encoded(document)
+        refuse_on_the_loop()  # milliseconds of compression: in a thread
+        deflated = compression.deflated(encoded)
+        with self._lock:
+            self._deflated = [(document, deflated), *self._deflated[: self.SIZE - 1]]
+        return deflated
 
 
 _kept_text = _KeptText()
@@ -790,6 +805,7 @@ async def text_page(
             page.context(open_panel=None),
             part="provisions",
             kept=_kept_text.encoded(page.document),
+            packed=_kept_text.deflated(page.document) if accepts_gzip_here() else None,
         )
 
     return await visit.run(text)
