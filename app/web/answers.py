@@ -214,7 +214,7 @@ def json_answer(
     if compressed is None:
         compressed = accepts_gzip_here()
     if len(body) < compression.SMALLEST or not compressed:
-        return Response(body, media_type="application/json", headers=_VARY)
+        return Response(body, media_type="application/json", headers=compression.VARY)
     # compressed once per state too: kept while the answer it compresses is
     packed = cache.get(
         ("json.gz", *key),
@@ -223,11 +223,7 @@ def json_answer(
         document_of=lambda _: document_id,
         scope=(document_id, provision_id),
     )
-    return Response(packed, media_type="application/json", headers=_GZIPPED)
-
-
-_VARY = {"Vary": "Accept-Encoding"}
-_GZIPPED = {"Content-Encoding": "gzip", **_VARY}
+    return Response(packed, media_type="application/json", headers=compression.GZIPPED)
 
 
 def _serialised(

@@ -12,6 +12,10 @@ import zlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
+#: The headers of an answer that may be sent compressed, as it is, or compressed (caches keep
+#: one copy per encoding).
+VARY = {"Vary": "Accept-Encoding"}
+GZIPPED = {"Content-Encoding": "gzip", **VARY}
 #: Smaller answers are sent as they are: gzip's header and checksum would outweigh the gain.
 SMALLEST = 1024
 LEVEL = 6

@@ -21,7 +21,7 @@ from app.domain.brackets import bracket_groups, is_balanced
 from app.domain.diff import DiffOp, word_diff
 from app.domain.labels import ProvisionKind
 from app.domain.provisions import ProvisionStatus
-from app.web.compression import Deflated, gzipped_around
+from app.web.compression import GZIPPED, VARY, Deflated, gzipped_around
 
 
 def _first_existing(*candidates: Path) -> Path:
@@ -223,12 +223,8 @@ def render_around(
     around = _with_session_token(request, html.encode())
     before, _, after = around.partition(_KEPT_PART.encode())
     if packed is None:
-        return HTMLResponse(b"".join((before, kept, after)), headers=_VARY)
-    return HTMLResponse(gzipped_around(before, packed, after), headers=_GZIPPED)
-
-
-_VARY = {"Vary": "Accept-Encoding"}
-_GZIPPED = {"Content-Encoding": "gzip", **_VARY}
+        return HTMLResponse(b"".join((before, kept, after)), headers=VARY)
+    return HTMLResponse(gzipped_around(before, packed, after), headers=GZIPPED)
 
 
 def html_response(request: Request, html: str, *, status_code: int = 200) -> HTMLResponse:

@@ -63,7 +63,9 @@ def test_a_compressed_answer_is_kept_until_its_answer_changes(
         first = client.get(path)
         assert client.get(path).content == first.content
         assert len(packed) == 1  # compressed once, then kept
-        sign_in(client, "usa")  # (another viewer is given the kept bytes too)
+        sign_in(client, "usa")
+        assert client.get(path).content == first.content
+        assert len(packed) == 1  # another viewer is given the same compressed bytes
         client.post(
             "/api/v1/amendments", json={"provision_id": op1, "kind": "wording", "text": wording}
         ).raise_for_status()

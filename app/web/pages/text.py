@@ -341,6 +341,13 @@ def _base_seal(context: Context, provision_id: int, words: str) -> str:
     return base_seal(context["request"], provision_id, words)
 
 
+@dataclass(slots=True)
+class _Lines:
+    document: DocumentView
+    encoded: bytes
+    deflated: compression.Deflated | None = None  # when a browser that accepts gzip asks
+
+
 class _KeptText:
     """The whole text's lines (`text/_provisions.html` without an open panel), rendered once
     for each state of the document and kept encoded, to be spliced into the text page
@@ -351,33 +358,30 @@ class _KeptText:
     SIZE = 8
 
     def __init__(self) -> None:
-        self._kept: list[tuple[DocumentView, bytes]] = []
-        self._deflated: list[tuple[DocumentView, compression.Deflated]] = []
+        self._kept: list[_Lines] = []
         self._lock = threading.Lock()
 
     def encoded(self, document: DocumentView) -> bytes:
-        with self._lock:
-            for view, encoded in self._kept:
-                if view is document:
-                    return encoded
-        refuse_on_the_loop()  # tens of milliseconds of Jinja: in a thread, not on the loop
-        html = env.get_template("text/_provisions.html").render(document=document, open_panel=None)
-        encoded = html.encode()
-        with self._lock:
-            self._kept = [(document, encoded), *self._kept[: self.SIZE - 1]]
-        return encoded
+        return self._lines(document).encoded
 
     def deflated(self, document: DocumentView) -> compression.Deflated:
+        lines = self._lines(document)
+        if lines.deflated is None:  # (two requests may both compress it: the same bytes)
+            refuse_on_the_loop()  # milliseconds of compression: in a thread
+            lines.deflated = compression.deflated(lines.encoded)
+        return lines.deflated
+
+    def _lines(self, document: DocumentView) -> _Lines:
         with self._lock:
-            for view, deflated in self._deflated:
-                if view is document:
-                    return deflated
-        encoded = self.encoded(document)
-        refuse_on_the_loop()  # milliseconds of compression: in a thread
-        deflated = compression.deflated(encoded)
+            for lines in self._kept:
+                if lines.document is document:
+                    return lines
+        refuse_on_the_loop()  # tens of milliseconds of Jinja: in a thread, not on the loop
+        html = env.get_template("text/_provisions.html").render(document=document, open_panel=None)
+        lines = _Lines(document, html.encode())
         with self._lock:
-            self._deflated = [(document, deflated), *self._deflated[: self.SIZE - 1]]
-        return deflated
+            self._kept = [lines, *self._kept[: self.SIZE - 1]]
+        return lines
 
 
 _kept_text = _KeptText()
