@@ -53,6 +53,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _prepare_sqlite(engine)
         return engine
+    # Every connection the pool opens is kept: with SQLAlchemy's default (5 kept, 10 more
+    # closed as soon as they are given back) a worker with six requests in flight opened and
+    # closed a connection per request, each a new PostgreSQL process that prepares and plans
+    # its statements afresh (seen under load: a third of the backends lived about a second).
+    kwargs = {"pool_size": POOL_SIZE, "max_overflow": 0, **kwargs}
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)  # ours, instead of SQLAlchemy's pool_pre_ping
     return engine
@@ -102,13 +107,14 @@ def _prepare_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-#: PostgreSQL connections of one process, at most: reads and writes (SQLAlchemy's default pool,
-#: 5 kept + 10 more under load), the event log's position (`Database.peek`, and one for the
+#: PostgreSQL connections of one process, at most: reads and writes (`POOL_SIZE`, opened as
+#: needed and then kept), the event log's position (`Database.peek`, and one for the
 #: event loop: `Database.loop_peeks`), and the live stream's LISTEN and NOTIFY
 #: (`app.web.live`). Times the workers and replicas, this must stay under the server's
 #: max_connections (100 by default): README, "Production and scaling out".
+POOL_SIZE = 15
 PEEK_CONNECTIONS = 5
-CONNECTIONS_PER_PROCESS = 15 + PEEK_CONNECTIONS + 1 + 2
+CONNECTIONS_PER_PROCESS = POOL_SIZE + PEEK_CONNECTIONS + 1 + 2
 
 
 def shows_only_committed(session: Session) -> bool:

@@ -14,10 +14,29 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from app.db import session as sessions
-from app.db.session import CONNECTIONS_PER_PROCESS, PEEK_CONNECTIONS, Database
+from app.db.session import CONNECTIONS_PER_PROCESS, PEEK_CONNECTIONS, POOL_SIZE, Database
 from app.services import events
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has no server
+def test_connections_opened_under_load_are_kept(database: Database) -> None:
+    """Up to POOL_SIZE requests at once: the connections they opened serve the next ones too
+    (none closed when given back, so no new server process and no statement planned afresh)."""
+    busy = POOL_SIZE - 2  # more than SQLAlchemy's default 5 kept
+
+    def backends() -> set[int]:
+        held = [database.engine.connect() for _ in range(busy)]
+        try:
+            return {c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in held}
+        finally:
+            for c in held:
+                c.close()
+
+    first = backends()
+    assert len(first) == busy
+    assert backends() == first
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has no server
