@@ -18,6 +18,7 @@ from app.domain.outline import parse_outline
 from app.domain.provisions import ProvisionStatus
 from app.main import create_app
 from app.services import amendments, decisions, documents
+from app.web.pages.text import PAGE
 from tests.conftest import World
 
 PASSWORD = "correct horse battery"
@@ -215,6 +216,89 @@ def test_the_panel_shows_proposals_as_tracked_changes(client: TestClient, world:
     history = client.get(f"/provisions/{op1}/history").text
     assert "Version 2" in history and "a proposal accepted" in history
     assert "<del>convene</del><ins>hold</ins>" in history
+
+
+def test_collisions_shown_follow_the_paragraph(client: TestClient, world: World) -> None:
+    """Each proposal's collisions are indexed once per state of the paragraph, and again after
+    a change."""
+    op1 = world.provision("OP1")
+    first = propose(world, "OP1", OP1.replace("convene", "hold"))
+    sign_in(client, "norway")
+    assert "Collides with" not in client.get(f"/provisions/{op1}/panel", headers=HTMX).text
+    second = propose(world, "OP1", OP1.replace("convene", "organise"), who="usa")
+    panel = client.get(f"/provisions/{op1}/panel", headers=HTMX).text
+    assert f"Collides with A-{second} on “convene”" in panel
+    assert f"Collides with A-{first} on “convene”" in panel
+    amendments.withdraw(world.database, actor=world.usa, amendment_id=second)
+    assert "Collides with" not in client.get(f"/provisions/{op1}/panel", headers=HTMX).text
+
+
+def listed(html: str) -> list[int]:
+    """The proposals a panel lists, in order."""
+    return [int(i) for i in re.findall(r'<article class="proposal[^"]*" id="proposal-(\d+)"', html)]
+
+
+def test_a_busy_panel_lists_a_page_of_proposals_and_more_on_demand(
+    client: TestClient, world: World
+) -> None:
+    op1 = world.provision("OP1")
+    tabled = [propose(world, "OP1", f"{OP1} ({i})", who="usa") for i in range(PAGE + 7)]
+    for a in tabled[:4]:  # the oldest four decided, rejected in turn
+        decisions.decide(
+            world.database,
+            actor=world.mexico,
+            amendment_id=a,
+            decision=Decision.REJECT,
+            reason="Not taken up.",
+        )
+    pending = tabled[4:]
+    sign_in(client, "norway")
+
+    panel = client.get(f"/provisions/{op1}/panel", headers=HTMX).text
+    assert listed(panel) == pending[:PAGE] + tabled[:4][::-1]  # as tabled; decided latest first
+    assert f"Pending proposals ({len(pending)})" in text_of(panel)
+    more = f"/provisions/{op1}/state?view=panel&amp;pending={2 * PAGE}&amp;decided={PAGE}"
+    assert f'hx-get="{more}"' in panel
+    unlisted = len(pending) - PAGE
+    assert f"Show {unlisted} more pending proposals ({unlisted} not listed)" in text_of(panel)
+    assert "X-Shown" not in panel  # the first page: nothing to carry
+
+    state = client.get(unescape(more), headers=HTMX).text
+    assert listed(state) == pending + tabled[:4][::-1]
+    assert "more pending" not in state
+    assert f"""hx-headers='{{"X-Shown": "{2 * PAGE} {PAGE}"}}'""" in state
+
+    # the live refresh and a one-click action send the header back: still everything listed
+    carried = {**HTMX, "X-Shown": f"{2 * PAGE} {PAGE}"}
+    assert listed(client.get(f"/provisions/{op1}/state", headers=carried).text) == listed(state)
+    last = pending[-1]
+    acted = client.post(f"/amendments/{last}/position", data={"stance": "support"}, headers=carried)
+    assert acted.status_code == 200
+    assert f"Norway supports A-{last}." in text_of(acted.text)
+    assert listed(acted.text) == listed(state)
+
+    # without JavaScript, the provision's own page lists as many
+    own = client.get(f"/provisions/{op1}?pending={2 * PAGE}").text
+    assert listed(own) == listed(state)
+
+    # asking for fewer than a page lists a page; nonsense is refused and changes nothing
+    assert (
+        listed(client.get(f"/provisions/{op1}/state?pending=3", headers=HTMX).text)[:PAGE]
+        == pending[:PAGE]
+    )
+    for bad in ("pending=many", "decided=-1", "pending=1e3"):
+        refused = client.get(f"/provisions/{op1}/state?{bad}", headers=HTMX)
+        assert refused.status_code == 422, bad
+        assert "How many proposals to list must be whole numbers" in text_of(refused.text)
+    # on a change, a header made up lists the first pages (the change is made all the same)
+    made_up = {**HTMX, "X-Shown": "all"}
+    acted = client.post(
+        f"/amendments/{pending[0]}/position", data={"stance": "oppose"}, headers=made_up
+    )
+    assert acted.status_code == 200
+    assert listed(acted.text) == pending[:PAGE] + tabled[:4][::-1]
+    detail = documents.get_provision(world.database, provision_id=op1)
+    assert next(a for a in detail.amendments if a.id == pending[0]).opponents == ("Norway",)
 
 
 # -- proposing ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import secrets
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from fastapi import FastAPI, Request
@@ -26,12 +26,13 @@ from starlette.responses import Response
 from app.db.session import Database, refuse_on_the_loop
 from app.domain.amendments import AmendmentKind, AmendmentState
 from app.domain.brackets import BracketGroup, bracket_groups, is_balanced
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, Invalid
 from app.domain.labels import ProvisionKind
 from app.domain.roles import Role
 from app.services import documents
 from app.services.views import (
     AmendmentView,
+    Collision,
     DocumentView,
     NegotiationView,
     ProvisionDetail,
@@ -80,6 +81,12 @@ class _DocumentId:
     id: int
 
 
+#: Proposals a panel lists at first, of each kind, and then adds a page at a time: a busy
+#: paragraph of a long negotiation gathers thousands, which no one reads in one scroll, and
+#: which would make the panel and each of its live refreshes megabytes (seconds to build).
+PAGE = 50
+
+
 @lru_cache(maxsize=4096)
 def line_of(p: ProvisionView, document_id: int) -> Markup:
     """One provision's line in the text (`text/_line.html`), rendered once for each state of
@@ -101,11 +108,11 @@ def _proposal_words(
 
 
 def proposal_words(
-    a: AmendmentView, kind: ProvisionKind, collisions: list[tuple[str, str]]
+    a: AmendmentView, kind: ProvisionKind, collisions: tuple[tuple[str, str], ...]
 ) -> Markup:
     """A proposal's words and attribution (`proposals/_proposal_words.html`), the same for
     every viewer: rendered once for each state of the proposal (its view is the key)."""
-    return _proposal_words(a, kind, tuple(collisions))
+    return _proposal_words(a, kind, collisions)
 
 
 class _SharedProposals:
@@ -126,7 +133,7 @@ class _SharedProposals:
 
     def html(self, panel: ProvisionPanel, a: AmendmentView) -> Markup:
         p, viewer = panel.provision, panel.viewer
-        collisions = tuple(panel.collisions_of(a.id))
+        collisions = panel.collisions_of(a.id)
         key = (
             a,
             p.id,
@@ -241,6 +248,7 @@ class _SharedPanels:
             panel.lazy_moves,
             panel.on_screen,
             viewer.holds(panel.provision.reservation),
+            panel.shown,
         )
         with self._lock:
             kept = self._kept.get(key)
@@ -282,7 +290,7 @@ class _SharedPanels:
                 own.append((index, name))
         by_speaker: dict[str, set[int]] = defaultdict(set)
         by_position: dict[str, set[int]] = defaultdict(set)
-        for a in panel.detail.amendments:
+        for _, a in articles.values():  # the proposals it lists
             for code in a.proponent_codes:
                 by_speaker[code].add(a.id)
             for short in (*a.supporters, *a.opponents):
@@ -389,6 +397,7 @@ env.globals.update(
     line_of=line_of,
     proposal_words=proposal_words,
     base_seal=_base_seal,
+    page_size=PAGE,
 )
 
 
@@ -459,6 +468,87 @@ class DocumentRef:
         return getattr(self._panel.document, name)
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """How many proposals of each kind a panel lists.
+
+    The "show more" links ask for it (`?pending=100`); a panel that lists more than a page then
+    sends it with every request made from its state (the `X-Shown` header, `hx-headers`), so
+    that its live refreshes and one-click actions keep listing what the delegate opened."""
+
+    pending: int = PAGE
+    decided: int = PAGE
+
+    HEADER = "x-shown"
+
+    @property
+    def header(self) -> str | None:
+        """The header's value, None while the panel lists the first page of each."""
+        return None if self == Shown() else f"{self.pending} {self.decided}"
+
+    def query(self) -> str:
+        return f"pending={self.pending}&decided={self.decided}"
+
+    @classmethod
+    def asked(cls, request: Request) -> Shown:
+        """What the request asks for: its query, else its header, else the first pages.
+
+        Nonsense is refused on a read; on a change (an action answered with the panel's
+        state), which has been made by the time the answer is drawn, it lists the first pages
+        rather than report the change as failed."""
+        query = request.query_params
+        if "pending" in query or "decided" in query:
+            pending, decided = query.get("pending", str(PAGE)), query.get("decided", str(PAGE))
+        elif sent := request.headers.get(cls.HEADER):
+            pending, _, decided = sent.partition(" ")
+        else:
+            return cls()
+        if not (pending.isdecimal() and decided.isdecimal()):
+            if request.method not in ("GET", "HEAD"):
+                return cls()
+            raise Invalid(
+                "How many proposals to list must be whole numbers "
+                f"(pending={pending!r}, decided={decided!r})."
+            )
+        # at least a page; at most what any paragraph could hold (no request renders more)
+        return cls(*(min(max(int(n), PAGE), 1_000_000) for n in (pending, decided)))
+
+
+class _CollisionsByProposal:
+    """Each proposal's collisions (other proposal's reference, the words both touch), indexed
+    once per kept `ProvisionDetail` (its `collisions` tuple is the same object until the
+    paragraph changes). At 100,000 proposals a busy paragraph has tens of thousands of
+    colliding pairs: indexed per request, they were a fifth of every panel's cost."""
+
+    SIZE = 1024
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[int, tuple[object, dict[int, tuple[tuple[str, str], ...]]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def of(self, collisions: tuple[Collision, ...]) -> dict[int, tuple[tuple[str, str], ...]]:
+        with self._lock:
+            kept = self._kept.get(id(collisions))
+            if kept is not None and kept[0] is collisions:
+                self._kept.move_to_end(id(collisions))
+                return kept[1]
+        found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for c in collisions:
+            found[c.first].append((f"A-{c.second}", c.words))
+            found[c.second].append((f"A-{c.first}", c.words))
+        index = {k: tuple(v) for k, v in found.items()}
+        with self._lock:  # the tuple is kept with its index: its id is not reused meanwhile
+            self._kept[id(collisions)] = (collisions, index)
+            while len(self._kept) > self.SIZE:
+                self._kept.popitem(last=False)
+        return index
+
+
+_collisions_by_proposal = _CollisionsByProposal()
+
+
 @dataclass
 class ProvisionPanel:
     """One provision as its panel shows it: wording, history, proposals, and what you may do.
@@ -485,6 +575,9 @@ class ProvisionPanel:
     #: Rendering the frame shared by every delegate (`_SharedPanels`): the parts that are the
     #: viewer's own come out as holes.
     framing: bool = False
+    #: How many pending proposals (oldest first) and decided ones (newest first) are listed;
+    #: the rest a page at a time (`Shown`).
+    shown: Shown = field(default_factory=lambda: Shown())
 
     @property
     def provision(self) -> ProvisionView:
@@ -503,27 +596,33 @@ class ProvisionPanel:
     def live(self) -> bool:
         return self.view == "panel"
 
-    @property
+    @cached_property
     def pending(self) -> list[AmendmentView]:
         if self.deferred:
             return [None] * self.provision.pending  # type: ignore[list-item]
         return [a for a in self.detail.amendments if a.state is AmendmentState.PENDING]
 
-    @property
+    @cached_property
     def decided(self) -> list[AmendmentView]:
         return [a for a in self.detail.amendments if a.state is not AmendmentState.PENDING]
 
-    @cached_property
-    def _collisions(self) -> dict[int, list[tuple[str, str]]]:
-        found: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for c in self.detail.collisions:
-            found[c.first].append((f"A-{c.second}", c.words))
-            found[c.second].append((f"A-{c.first}", c.words))
-        return found
+    @property
+    def pending_listed(self) -> list[AmendmentView]:
+        """The pending proposals listed, in the order they were tabled."""
+        return self.pending[: self.shown.pending]
 
-    def collisions_of(self, amendment_id: int) -> list[tuple[str, str]]:
+    @property
+    def decided_listed(self) -> list[AmendmentView]:
+        """The decided proposals listed, the latest first."""
+        return self.decided[::-1][: self.shown.decided]
+
+    def more(self, which: str) -> Shown:
+        """What the panel lists with one more page of `which` ("pending" or "decided")."""
+        return replace(self.shown, **{which: getattr(self.shown, which) + PAGE})
+
+    def collisions_of(self, amendment_id: int) -> tuple[tuple[str, str], ...]:
         """(other proposal's reference, the words both touch) for each collision."""
-        return self._collisions.get(amendment_id, [])
+        return _collisions_by_proposal.of(self.detail.collisions).get(amendment_id, ())
 
     @property
     def history(self) -> list[tuple[VersionView, Markup]]:
@@ -658,6 +757,7 @@ def provision_panel(
         message=message,
         error=error,
         lazy_moves=lazy_moves,
+        shown=Shown.asked(request),
     )
 
 
