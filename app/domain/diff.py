@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -452,15 +452,28 @@ def collisions(
 
 def find_collisions(
     diffs: Sequence[tuple[int, Sequence[DiffOp]]],
+    involving: Collection[int] | None = None,
 ) -> list[tuple[int, int, tuple[tuple[Change, Change], ...]]]:
     """Every pair of changes (keyed by an id) to the same text that touch the same words.
 
     The co-facilitators' review of a busy paragraph compares hundreds of proposals: their hunks
     are swept in order of position, so the cost follows the number of hunks and of actual
     collisions, not the square of the number of proposals. Same rule as `collisions`.
+
+    With `involving`, only the pairs that include one of those keys, as the whole sweep finds
+    them: what a paragraph's collisions need after a few of its proposals changed, at the cost
+    of those few (the others' hunks are swept only where they touch theirs).
     """
+    hunks_of = {key: changes(ops) for key, ops in diffs}
+    if involving is not None:
+        theirs = [h for key in involving for h in hunks_of.get(key, ())]
+        hunks_of = {
+            key: hunks
+            for key, hunks in hunks_of.items()
+            if key in involving or any(_touch(h, t) for h in hunks for t in theirs)
+        }
     hunks = sorted(
-        ((change, key) for key, ops in diffs for change in changes(ops)),
+        ((change, key) for key, keyed in hunks_of.items() for change in keyed),
         key=lambda item: (item[0].start, item[0].end),
     )
     found: dict[tuple[int, int], list[tuple[Change, Change]]] = {}
@@ -473,7 +486,11 @@ def find_collisions(
                 hunk_pair = (other, change) if other_key < key else (change, other)
                 found.setdefault(pair, []).append(hunk_pair)
         active.append((change, key))
-    return [(a, b, tuple(pairs)) for (a, b), pairs in sorted(found.items())]
+    return [
+        (a, b, tuple(pairs))
+        for (a, b), pairs in sorted(found.items())
+        if involving is None or a in involving or b in involving
+    ]
 
 
 # --------------------------------------------------------------------------------------------

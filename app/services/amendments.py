@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -635,8 +635,11 @@ def _view(
     )
 
 
-def collisions(views: Sequence[AmendmentView]) -> tuple[Collision, ...]:
-    """Pending wording proposals on the same version that touch the same words."""
+def collisions(
+    views: Sequence[AmendmentView], involving: Collection[int] | None = None
+) -> tuple[Collision, ...]:
+    """Pending wording proposals on the same version that touch the same words (with
+    `involving`, only the collisions of those proposals)."""
     by_base: dict[int | None, list[AmendmentView]] = defaultdict(list)
     for v in views:
         pending = v.state is AmendmentState.PENDING and not v.needs_redraft
@@ -644,7 +647,7 @@ def collisions(views: Sequence[AmendmentView]) -> tuple[Collision, ...]:
             by_base[v.base_version].append(v)
     found = []
     for group in by_base.values():
-        for first, second, pairs in find_collisions([(v.id, v.diff) for v in group]):
+        for first, second, pairs in find_collisions([(v.id, v.diff) for v in group], involving):
             words = " / ".join(
                 dict.fromkeys(a.deleted.strip() or "(insertion point)" for a, _ in pairs)
             )

@@ -311,11 +311,19 @@ def refresh_provision(
     by_id = {a.id: a for a in stale.amendments} | {a.id: a for a in fresh}
     amendment_list = [by_id[i] for i in sorted(by_id)]
     pending = sum(1 for a in amendment_list if a.state is AmendmentState.PENDING)
+    # the collisions of the others among themselves are as they were
+    changed = set(amendment_ids)
+    unchanged = (c for c in stale.collisions if c.first not in changed and c.second not in changed)
     return replace(
         stale,
         provision=replace(stale.provision, pending=pending),  # as `pending_counts` counts
         amendments=tuple(amendment_list),
-        collisions=collisions(amendment_list),
+        collisions=tuple(
+            sorted(
+                (*unchanged, *collisions(amendment_list, involving=changed)),
+                key=lambda c: (c.first, c.second),
+            )
+        ),
     )
 
 

@@ -562,6 +562,21 @@ def test_find_collisions_agrees_with_comparing_every_pair(data: st.DataObject) -
     assert swept == brute
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_find_collisions_of_a_few_is_the_whole_sweep_kept_to_them(data: st.DataObject) -> None:
+    """What a paragraph's collisions need after some proposals changed: the same pairs, with
+    the same hunks in the same order, as sweeping them all and keeping those pairs."""
+    base = _WORDS * 2
+    old = " ".join(base)
+    proposals = [data.draw(_edited(base)) for _ in range(data.draw(st.integers(2, 7)))]
+    diffs = [(i, diff_module.word_diff(old, p)) for i, p in enumerate(proposals)]
+    few = data.draw(st.sets(st.integers(0, len(diffs) + 1), max_size=3))  # and unknown keys
+    whole = diff_module.find_collisions(diffs)
+    kept = [(a, b, pairs) for a, b, pairs in whole if a in few or b in few]
+    assert diff_module.find_collisions(diffs, involving=few) == kept
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_rebase_all_equals_rebasing_one_at_a_time(data: st.DataObject) -> None:
