@@ -96,6 +96,18 @@ def sql_and_values(
     return plan.sql, _values(plan, params)
 
 
+def plain_sql_and_values(
+    dialect: Dialect, statement: ClauseElement, params: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """`sql_and_values` for a caller that reads the rows as the driver gives them
+    (`app.db.peek`): a statement whose columns SQLAlchemy would convert (UTC dates, enums,
+    JSON) is refused."""
+    plan = _plan(statement, dialect, frozenset(params))
+    if plan.columns is not None:
+        raise ValueError(f"plain statements only: columns SQLAlchemy converts in {statement}")
+    return plan.sql, _values(plan, params)
+
+
 def _values(plan: _Plan, params: Mapping[str, Any]) -> Any:
     values = {**plan.written, **params}
     for name, convert in plan.converts:

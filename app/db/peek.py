@@ -4,9 +4,9 @@ on the event loop: `LoopPeeks`, `SqliteLoopPeeks`).
 Every request reads where the event log stands (`app.web.kept`): a 70 µs query for psycopg,
 which SQLAlchemy's Connection, execution context and pool wrapped in 150 µs more of CPU — a
 fifth of a whole read request. These connections are psycopg's own, in autocommit, kept in a
-small pool of our own; the statements stay SQLAlchemy's, compiled once to PostgreSQL's SQL.
-Only plain statements qualify: no value or column that SQLAlchemy would convert on the way in
-or out (`_compile` refuses them), since nothing here would.
+small pool of our own; the statements stay SQLAlchemy's, compiled once to PostgreSQL's SQL
+with their values converted as SQLAlchemy would (`app.db.direct`). The rows are the driver's:
+a statement whose columns SQLAlchemy would convert is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import weakref
 from collections import namedtuple
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from psycopg.pq import ExecStatus, TransactionStatus
@@ -29,6 +29,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, OperationalError
 from sqlalchemy.sql import ClauseElement
 
+from app.db import direct
+
 _DIALECT = psycopg_dialect()
 _SQLITE = pysqlite_dialect(paramstyle="named")
 
@@ -37,60 +39,13 @@ _SQLITE = pysqlite_dialect(paramstyle="named")
 WAIT_SECONDS = 30
 
 
-class _Statement(NamedTuple):
-    sql: str
-    defaults: dict[str, Any]  # bound values written in the statement itself
-
-
-#: Kept for as long as the statement lives: the module constants that run on every request.
-_compiled: dict[Dialect, weakref.WeakKeyDictionary[ClauseElement, _Statement]] = {
-    _DIALECT: weakref.WeakKeyDictionary(),
-    _SQLITE: weakref.WeakKeyDictionary(),
-}
-_compiled_lock = threading.Lock()
-
-
-def _compile(statement: ClauseElement, dialect: Dialect = _DIALECT) -> _Statement:
-    with _compiled_lock:
-        known = _compiled[dialect].get(statement)
-    if known is None:
-        compiled = statement.compile(dialect=dialect)
-        _refuse_what_needs_sqlalchemy(statement, compiled, dialect)
-        written = {}
-        for bind, name in compiled.bind_names.items():
-            if not bind.required:  # converted once, as SQLAlchemy would at every execution
-                convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                value = bind.effective_value
-                written[name] = convert(value) if convert else value
-        known = _Statement(str(compiled), written)
-        with _compiled_lock:
-            _compiled[dialect][statement] = known
-    return known
-
-
-def _refuse_what_needs_sqlalchemy(
-    statement: ClauseElement, compiled: Any, dialect: Dialect
-) -> None:
-    """A statement whose SQL is finished only at execution (an IN list), whose parameter names
-    SQLAlchemy escapes, or whose values or columns it converts (enums, dates, JSON) would run
-    wrongly here: it is a programming error, said at its first use."""
-    problem = None
-    if compiled.post_compile_params or compiled.literal_execute_params:
-        problem = "parameters rendered at execution (IN lists)"
-    elif compiled.escaped_bind_names:
-        problem = "parameter names SQLAlchemy escapes"
-    elif any(
-        bind.required and bind.type.dialect_impl(dialect).bind_processor(dialect)
-        for bind in compiled.bind_names
-    ):
-        problem = "values SQLAlchemy converts"
-    elif any(
-        column.type.dialect_impl(dialect).result_processor(dialect, None)
-        for column in getattr(statement, "selected_columns", ())
-    ):
-        problem = "columns SQLAlchemy converts"
-    if problem:
-        raise ValueError(f"Database.peek runs plain statements only: {problem} in {statement}")
+def _sql_and_values(
+    statement: ClauseElement, params: Mapping[str, Any] | None, dialect: Dialect = _DIALECT
+) -> tuple[str, dict[str, Any]]:
+    """The statement compiled once (`app.db.direct`), its values converted as SQLAlchemy would:
+    the rows are read as the driver gives them, so a statement whose columns SQLAlchemy would
+    convert is refused."""
+    return direct.plain_sql_and_values(dialect, statement, params or {})
 
 
 class Rows:
@@ -127,8 +82,7 @@ class Peek:
         self.connection = connection
 
     def execute(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> Rows:
-        sql, defaults = _compile(statement)
-        values = {**defaults, **params} if params else defaults
+        sql, values = _sql_and_values(statement, params)
         try:
             return Rows(self._run(sql, values))
         except psycopg.Error as exc:
@@ -254,8 +208,7 @@ class LoopPeeks:
     async def execute(
         self, statement: ClauseElement, params: Mapping[str, Any] | None = None
     ) -> Rows:
-        sql, defaults = _compile(statement)
-        values = {**defaults, **params} if params else defaults
+        sql, values = _sql_and_values(statement, params)
         loop = asyncio.get_running_loop()
         with self._lock:
             if self._closed:
@@ -353,8 +306,7 @@ class SqliteLoopPeeks:
     async def execute(
         self, statement: ClauseElement, params: Mapping[str, Any] | None = None
     ) -> Rows:
-        sql, defaults = _compile(statement, _SQLITE)
-        values = {**defaults, **params} if params else defaults
+        sql, values = _sql_and_values(statement, params, _SQLITE)
         with self._lock:
             try:
                 if self._closed:

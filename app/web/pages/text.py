@@ -510,8 +510,11 @@ class Shown:
                 "How many proposals to list must be whole numbers "
                 f"(pending={pending!r}, decided={decided!r})."
             )
-        # at least a page; at most what any paragraph could hold (no request renders more)
-        return cls(*(min(max(int(n), PAGE), 1_000_000) for n in (pending, decided)))
+        # whole pages (fewer shared frames to keep), at least one, and at most what any
+        # paragraph could hold
+        return cls(
+            *(min(max(-(-int(n) // PAGE) * PAGE, PAGE), 1_000_000) for n in (pending, decided))
+        )
 
 
 class _CollisionsByProposal:
