@@ -69,6 +69,10 @@ def test_a_busy_paragraph_lists_a_page_and_more_on_demand(demo_server: str, chro
     more = panel.get_by_role("link", name=f"Show {len(pending) - PAGE} more pending proposals")
     more.click()
     expect(proposals).to_have_count(len(pending))
+    # keyboard focus where the new page starts, for a keyboard or screen-reader user
+    expect(viewer.locator(":focus")).to_have_text(
+        f"Pending proposals {PAGE + 1} to {len(pending)} of {len(pending)}"
+    )
     expect(panel.locator(".more-proposals")).to_have_count(0)
 
     # the last one, beyond the first page: supported in place, the list stays as it is

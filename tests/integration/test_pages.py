@@ -257,7 +257,10 @@ def test_a_busy_panel_lists_a_page_of_proposals_and_more_on_demand(
     panel = client.get(f"/provisions/{op1}/panel", headers=HTMX).text
     assert listed(panel) == pending[:PAGE] + tabled[:4][::-1]  # as tabled; decided latest first
     assert f"Pending proposals ({len(pending)})" in text_of(panel)
-    more = f"/provisions/{op1}/state?view=panel&amp;pending={2 * PAGE}&amp;decided={PAGE}"
+    more = (
+        f"/provisions/{op1}/state?view=panel&amp;pending={2 * PAGE}&amp;decided={PAGE}"
+        "&amp;more=pending"
+    )
     assert f'hx-get="{more}"' in panel
     unlisted = len(pending) - PAGE
     assert f"Show {unlisted} more pending proposals ({unlisted} not listed)" in text_of(panel)
@@ -265,12 +268,19 @@ def test_a_busy_panel_lists_a_page_of_proposals_and_more_on_demand(
 
     state = client.get(unescape(more), headers=HTMX).text
     assert listed(state) == pending + tabled[:4][::-1]
+    # keyboard focus goes where the new page starts (HTMX focuses `autofocus`)
+    focus = state.index("autofocus")
+    assert state.index(f'id="proposal-{pending[PAGE - 1]}"') < focus
+    assert focus < state.index(f'id="proposal-{pending[PAGE]}"')
+    assert f"Pending proposals {PAGE + 1} to {len(pending)} of {len(pending)}" in text_of(state)
     assert "more pending" not in state
     assert f"""hx-headers='{{"X-Shown": "{2 * PAGE} {PAGE}"}}'""" in state
 
     # the live refresh and a one-click action send the header back: still everything listed
     carried = {**HTMX, "X-Shown": f"{2 * PAGE} {PAGE}"}
-    assert listed(client.get(f"/provisions/{op1}/state", headers=carried).text) == listed(state)
+    refreshed = client.get(f"/provisions/{op1}/state", headers=carried).text
+    assert listed(refreshed) == listed(state)
+    assert "autofocus" not in refreshed  # a live refresh leaves focus where it is
     last = pending[-1]
     acted = client.post(f"/amendments/{last}/position", data={"stance": "support"}, headers=carried)
     assert acted.status_code == 200

@@ -249,6 +249,7 @@ class _SharedPanels:
             panel.on_screen,
             viewer.holds(panel.provision.reservation),
             panel.shown,
+            panel.revealed,
         )
         with self._lock:
             kept = self._kept.get(key)
@@ -581,6 +582,9 @@ class ProvisionPanel:
     #: How many pending proposals (oldest first) and decided ones (newest first) are listed;
     #: the rest a page at a time (`Shown`).
     shown: Shown = field(default_factory=lambda: Shown())
+    #: The list ("pending" or "decided") that "show more" has just added a page to: keyboard
+    #: focus goes to where the page starts (`revealed_at`).
+    revealed: str | None = None
 
     @property
     def provision(self) -> ProvisionView:
@@ -618,6 +622,10 @@ class ProvisionPanel:
     def decided_listed(self) -> list[AmendmentView]:
         """The decided proposals listed, the latest first."""
         return self.decided[::-1][: self.shown.decided]
+
+    def revealed_at(self, which: str) -> int | None:
+        """Where in `which`'s list the page just added starts, if one was."""
+        return getattr(self.shown, which) - PAGE if self.revealed == which else None
 
     def more(self, which: str) -> Shown:
         """What the panel lists with one more page of `which` ("pending" or "decided")."""
@@ -761,7 +769,14 @@ def provision_panel(
         error=error,
         lazy_moves=lazy_moves,
         shown=Shown.asked(request),
+        revealed=_revealed(request),
     )
+
+
+def _revealed(request: Request) -> str | None:
+    """The list a "show more" link asked a page more of (a focus hint: anything else is none)."""
+    more = request.query_params.get("more")
+    return more if request.method == "GET" and more in ("pending", "decided") else None
 
 
 def _within(
