@@ -42,6 +42,8 @@ from app.services.text import (
     read_tree,
 )
 from app.services.views import (
+    AmendmentView,
+    Collision,
     DocumentSummary,
     DocumentView,
     NegotiationView,
@@ -311,20 +313,35 @@ def refresh_provision(
     by_id = {a.id: a for a in stale.amendments} | {a.id: a for a in fresh}
     amendment_list = [by_id[i] for i in sorted(by_id)]
     pending = sum(1 for a in amendment_list if a.state is AmendmentState.PENDING)
-    # the collisions of the others among themselves are as they were
-    changed = set(amendment_ids)
-    unchanged = (c for c in stale.collisions if c.first not in changed and c.second not in changed)
     return replace(
         stale,
         provision=replace(stale.provision, pending=pending),  # as `pending_counts` counts
         amendments=tuple(amendment_list),
-        collisions=tuple(
+        collisions=_collisions_after(stale.collisions, amendment_list, set(amendment_ids)),
+    )
+
+
+#: Past this many changed proposals, sweeping them all is cheaper than comparing each.
+_FEW = 16
+
+
+def _collisions_after(
+    stale: tuple[Collision, ...], amendment_list: list[AmendmentView], changed: set[int]
+) -> tuple[Collision, ...]:
+    """A paragraph's collisions after some of its proposals changed: theirs computed again,
+    the others' among themselves as they were; the same tuple if nothing changed (a position
+    taken), so that what is kept of it stays kept."""
+    if len(changed) > _FEW:
+        fresh = collisions(amendment_list)
+    else:
+        unchanged = (c for c in stale if c.first not in changed and c.second not in changed)
+        fresh = tuple(
             sorted(
                 (*unchanged, *collisions(amendment_list, involving=changed)),
                 key=lambda c: (c.first, c.second),
             )
-        ),
-    )
+        )
+    return stale if fresh == stale else fresh
 
 
 _ALT = re.compile(r" alt(?: \d+)?$")

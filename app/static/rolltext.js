@@ -51,6 +51,17 @@
     if (meta) event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
   });
 
+  /* A panel listing more than a page of proposals says how many on its state (data-shown):
+     every request from inside the panel (its live refresh, one-click actions, the propose,
+     redraft and co-facilitators' forms) sends it, so that the state it gets back lists as
+     many (the server's `Shown`). */
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var panel = elt && elt.closest && elt.closest(".panel, .queue-item");
+    var state = panel && panel.querySelector(".state[data-shown]");
+    if (state) event.detail.headers["X-Shown"] = state.getAttribute("data-shown");
+  });
+
   /* A provision's line opens its panel through a custom event (hx-trigger="rolltext:open"):
      an hx-trigger filter would need eval, which the Content-Security-Policy forbids. */
   document.addEventListener("click", function (event) {

@@ -1,6 +1,6 @@
 """A busy paragraph in real Chromium: its panel lists a page of proposals, "show more" lists the
-next, and what the delegate opened stays listed when the panel refreshes live and when the
-delegate acts on a proposal far down the list.
+next, and what the delegate opened stays listed when the panel refreshes live, when the
+delegate acts on a proposal far down the list and when it tables one from the panel's form.
 
 A module of its own: the proposals it tables would change what the other browser tests see.
 """
@@ -91,6 +91,15 @@ def test_a_busy_paragraph_lists_a_page_and_more_on_demand(demo_server: str, chro
         0, timeout=LIVE_TIMEOUT_MS
     )
     expect(proposals).to_have_count(len(pending) - 1)
+
+    # a proposal tabled from the panel's form (outside its live state): still everything listed
+    words = viewer.locator(f"#propose-wording-{pid}-text")
+    words.fill(f"{current['text']} (Russian Federation)")
+    viewer.locator(f"#propose-wording-{pid}").get_by_role(
+        "button", name="Submit the proposal"
+    ).click()
+    expect(viewer.locator(f"#propose-wording-{pid} .notice")).to_contain_text("is on the table")
+    expect(proposals).to_have_count(len(pending))
     assert not viewer.js_errors, viewer.js_errors
 
 

@@ -364,6 +364,34 @@ def test_a_paragraphs_answer_is_brought_up_to_date_proposal_by_proposal(world: W
     assert not any(a is b for a in rejected.amendments for b in after.amendments)
 
 
+def test_a_paragraphs_collisions_are_brought_up_to_date_and_kept_when_unchanged(
+    world: World,
+) -> None:
+    """After a proposal, the paragraph's collisions are those a fresh computation finds; after
+    a position, which changes none, they are the same object (what is built from them stays
+    kept)."""
+    from app.web.answers import provision_detail
+
+    op1, db, eu = world.provision("OP1"), world.database, world.eu
+    text = documents.get_provision(db, provision_id=op1).provision.text
+    first = amendments.propose(
+        db, actor=world.usa, provision_id=op1, kind=AmendmentKind.WORDING,
+        text=text.replace("convene", "hold"),
+    )  # fmt: skip
+    before = provision_detail(db, eu, op1)
+    amendments.propose(
+        db, actor=world.russia, provision_id=op1, kind=AmendmentKind.WORDING,
+        text=text.replace("convene", "organise"),
+    )  # fmt: skip
+    collided = provision_detail(db, eu, op1)
+    assert collided == documents.get_provision(db, provision_id=op1) != before
+    assert [c.first for c in collided.collisions] == [first.id]
+    amendments.take_position(db, actor=world.norway, amendment_id=first.id, stance="support")
+    supported = provision_detail(db, eu, op1)
+    assert supported == documents.get_provision(db, provision_id=op1) != collided
+    assert supported.collisions is collided.collisions
+
+
 def test_a_paragraph_changed_more_often_than_remembered_is_computed_anew(world: World) -> None:
     """Only a paragraph's latest touches are remembered: when its kept answer is older than
     all of them, which proposals changed is not known, and the answer is computed again."""

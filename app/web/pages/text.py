@@ -474,8 +474,9 @@ class Shown:
     """How many proposals of each kind a panel lists.
 
     The "show more" links ask for it (`?pending=100`); a panel that lists more than a page then
-    sends it with every request made from its state (the `X-Shown` header, `hx-headers`), so
-    that its live refreshes and one-click actions keep listing what the delegate opened."""
+    sends it with every request made from inside it (the `X-Shown` header, added by
+    rolltext.js from the state's `data-shown`), so that its live refreshes, one-click actions
+    and forms keep listing what the delegate opened."""
 
     pending: int = PAGE
     decided: int = PAGE
@@ -504,49 +505,54 @@ class Shown:
             pending, _, decided = sent.partition(" ")
         else:
             return cls()
-        if not (pending.isdecimal() and decided.isdecimal()):
+        if not all(n.isdecimal() and len(n) <= 7 for n in (pending, decided)):
             if request.method not in ("GET", "HEAD"):
                 return cls()
             raise Invalid(
                 "How many proposals to list must be whole numbers "
                 f"(pending={pending!r}, decided={decided!r})."
             )
-        # whole pages (fewer shared frames to keep), at least one, and at most what any
-        # paragraph could hold
-        return cls(
-            *(min(max(-(-int(n) // PAGE) * PAGE, PAGE), 1_000_000) for n in (pending, decided))
-        )
+        return cls(int(pending), int(decided)).at_most(9_999_999, 9_999_999)
+
+    def at_most(self, pending: int, decided: int) -> Shown:
+        """Whole pages, at least one, and no more than these lists need: the panels kept for
+        everyone are kept per count, and asking for more than a paragraph holds must not make
+        another."""
+
+        def pages(asked: int, listed: int) -> int:
+            return max(-(-min(asked, listed) // PAGE) * PAGE, PAGE)
+
+        return Shown(pages(self.pending, pending), pages(self.decided, decided))
+
+
+#: Each proposal's collisions: (the other proposal's reference, the words both touch).
+_ByProposal = dict[int, tuple[tuple[str, str], ...]]
 
 
 class _CollisionsByProposal:
     """Each proposal's collisions (other proposal's reference, the words both touch), indexed
-    once per kept `ProvisionDetail` (its `collisions` tuple is the same object until the
-    paragraph changes). At 100,000 proposals a busy paragraph has tens of thousands of
-    colliding pairs: indexed per request, they were a fifth of every panel's cost."""
-
-    SIZE = 1024
+    once per state of a paragraph's collisions (the kept `ProvisionDetail`'s tuple, the same
+    object until they change), and only the latest state per paragraph kept. At 100,000
+    proposals a busy paragraph has tens of thousands of colliding pairs: indexed per request,
+    they were a fifth of every panel's cost."""
 
     def __init__(self) -> None:
-        self._kept: OrderedDict[int, tuple[object, dict[int, tuple[tuple[str, str], ...]]]] = (
-            OrderedDict()
-        )
+        self._kept: dict[int, tuple[tuple[Collision, ...], _ByProposal]] = {}
         self._lock = threading.Lock()
 
-    def of(self, collisions: tuple[Collision, ...]) -> dict[int, tuple[tuple[str, str], ...]]:
+    def of(self, detail: ProvisionDetail) -> _ByProposal:
+        collisions = detail.collisions
         with self._lock:
-            kept = self._kept.get(id(collisions))
-            if kept is not None and kept[0] is collisions:
-                self._kept.move_to_end(id(collisions))
-                return kept[1]
+            kept = self._kept.get(detail.provision.id)
+        if kept is not None and kept[0] is collisions:
+            return kept[1]
         found: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for c in collisions:
             found[c.first].append((f"A-{c.second}", c.words))
             found[c.second].append((f"A-{c.first}", c.words))
         index = {k: tuple(v) for k, v in found.items()}
-        with self._lock:  # the tuple is kept with its index: its id is not reused meanwhile
-            self._kept[id(collisions)] = (collisions, index)
-            while len(self._kept) > self.SIZE:
-                self._kept.popitem(last=False)
+        with self._lock:
+            self._kept[detail.provision.id] = (collisions, index)
         return index
 
 
@@ -633,7 +639,7 @@ class ProvisionPanel:
 
     def collisions_of(self, amendment_id: int) -> tuple[tuple[str, str], ...]:
         """(other proposal's reference, the words both touch) for each collision."""
-        return _collisions_by_proposal.of(self.detail.collisions).get(amendment_id, ())
+        return _collisions_by_proposal.of(self.detail).get(amendment_id, ())
 
     @property
     def history(self) -> list[tuple[VersionView, Markup]]:
@@ -757,7 +763,7 @@ def provision_panel(
     document_id = detail.provision.document_id
     if document is not None and document.id != document_id:
         document = None
-    return ProvisionPanel(
+    panel = ProvisionPanel(
         detail=detail,
         viewer=_within(database, viewer, document_id, negotiation),
         database=database,
@@ -771,6 +777,8 @@ def provision_panel(
         shown=Shown.asked(request),
         revealed=_revealed(request),
     )
+    panel.shown = panel.shown.at_most(len(panel.pending), len(panel.decided))
+    return panel
 
 
 def _revealed(request: Request) -> str | None:
