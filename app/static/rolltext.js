@@ -60,6 +60,14 @@
     var panel = elt && elt.closest && elt.closest(".panel, .queue-item");
     var state = panel && panel.querySelector(".state[data-shown]");
     if (state) event.detail.headers["X-Shown"] = state.getAttribute("data-shown");
+    if (elt && elt.id === "queue") {
+      /* the review queue, fetched again whole: what each of its paragraphs lists */
+      var listed = [];
+      elt.querySelectorAll(".state[data-shown]").forEach(function (each) {
+        listed.push(each.id.replace("state-", "") + " " + each.getAttribute("data-shown"));
+      });
+      if (listed.length) event.detail.headers["X-Shown-Queue"] = listed.join(",");
+    }
   });
 
   /* A provision's line opens its panel through a custom event (hx-trigger="rolltext:open"):

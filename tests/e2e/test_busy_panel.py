@@ -108,3 +108,51 @@ def usa_pending(server: str, pid: int) -> list[str]:
     with api_client(server, "usa.delegate") as api:
         detail = api.get(f"/api/v1/provisions/{pid}").json()
     return [a["reference"] for a in detail["amendments"] if a["state"] == "pending"]
+
+
+def test_the_review_queue_keeps_what_it_lists_when_fetched_again(
+    demo_server: str, chromium: Any
+) -> None:
+    """The co-facilitators' queue is fetched again whole on every change in the document: a
+    paragraph listed beyond its first page stays so."""
+    from playwright.sync_api import expect
+
+    cofac = open_page(chromium)
+    sign_in(cofac, demo_server, "cofac.mexico")
+    text_url = open_the_text(cofac)
+    pid = provision_id(cofac, "3.2.2")
+    with api_client(demo_server, "usa.delegate") as usa:
+        current = usa.get(f"/api/v1/provisions/{pid}").json()["provision"]
+        for i in range(PAGE + EXTRA):
+            made = usa.post(
+                "/api/v1/amendments",
+                json={
+                    "provision_id": pid,
+                    "kind": "wording",
+                    "text": f"{current['text']} [{i + 1}]",
+                    "expected_version": current["version"],
+                },
+            )
+            assert made.status_code == 201, made.text
+    pending = len(usa_pending(demo_server, pid))
+
+    cofac.goto(text_url + "/consolidate")
+    item = cofac.locator(f"#queue-{pid}")
+    item.scroll_into_view_if_needed()  # a paragraph far down the queue is read when seen
+    proposals = item.locator(".proposals .proposal")
+    expect(proposals).to_have_count(PAGE)
+    item.get_by_role("link", name=f"Show {pending - PAGE} more pending proposals").click()
+    expect(proposals).to_have_count(pending)
+
+    # another proposal: the whole queue is fetched again, and the paragraph stays listed whole
+    with api_client(demo_server, "usa.delegate") as usa:
+        made = usa.post(
+            "/api/v1/amendments",
+            json={"provision_id": pid, "kind": "wording", "text": f"{current['text']} [last]"},
+        )
+        assert made.status_code == 201, made.text
+    # (past the queue's first hundred proposals a paragraph is read when scrolled into view)
+    expect(item.locator(".state.is-deferred")).to_have_count(1, timeout=LIVE_TIMEOUT_MS)
+    item.scroll_into_view_if_needed()
+    expect(proposals).to_have_count(pending + 1)
+    assert not cofac.js_errors, cofac.js_errors

@@ -305,6 +305,24 @@ def test_a_busy_panel_lists_a_page_of_proposals_and_more_on_demand(
         refused = client.get(f"/provisions/{op1}/state?{bad}", headers=HTMX)
         assert refused.status_code == 422, bad
         assert "How many proposals to list must be whole numbers" in text_of(refused.text)
+    # the co-facilitators' review queue, fetched again whole on every change, says what each
+    # of its paragraphs lists (X-Shown-Queue, from rolltext.js): the others list a page
+    sign_in(client, "cofac.mexico")
+    queue_url = f"/documents/{world.document.id}/queue"
+    listed_in_queue = listed(
+        client.get(
+            queue_url,
+            headers={**HTMX, "X-Shown-Queue": f"999 {4 * PAGE} {PAGE},{op1} {2 * PAGE} {PAGE}"},
+        ).text
+    )
+    assert [a for a in listed_in_queue if a in pending] == pending
+    assert [a for a in listed(client.get(queue_url, headers=HTMX).text) if a in pending] == pending[
+        :PAGE
+    ]
+    refused = client.get(queue_url, headers={**HTMX, "X-Shown-Queue": f"{op1} all"})
+    assert refused.status_code == 422
+    sign_in(client, "norway")
+
     # on a change, a header made up lists the first pages (the change is made all the same)
     made_up = {**HTMX, "X-Shown": "all"}
     acted = client.post(

@@ -482,6 +482,9 @@ class Shown:
     decided: int = PAGE
 
     HEADER = "x-shown"
+    #: The review queue, fetched again whole, sends what each of its paragraphs lists:
+    #: "<provision id> <pending> <decided>", comma-separated.
+    QUEUE_HEADER = "x-shown-queue"
 
     @property
     def header(self) -> str | None:
@@ -492,8 +495,9 @@ class Shown:
         return f"pending={self.pending}&decided={self.decided}"
 
     @classmethod
-    def asked(cls, request: Request) -> Shown:
-        """What the request asks for: its query, else its header, else the first pages.
+    def asked(cls, request: Request, provision_id: int) -> Shown:
+        """What the request asks for this provision: its query, else its header (or the
+        queue's line for it), else the first pages.
 
         Nonsense is refused on a read; on a change (an action answered with the panel's
         state), which has been made by the time the answer is drawn, it lists the first pages
@@ -501,7 +505,7 @@ class Shown:
         query = request.query_params
         if "pending" in query or "decided" in query:
             pending, decided = query.get("pending", str(PAGE)), query.get("decided", str(PAGE))
-        elif sent := request.headers.get(cls.HEADER):
+        elif sent := request.headers.get(cls.HEADER) or _queue_line(request, provision_id):
             pending, _, decided = sent.partition(" ")
         else:
             return cls()
@@ -523,6 +527,15 @@ class Shown:
             return max(-(-min(asked, listed) // PAGE) * PAGE, PAGE)
 
         return Shown(pages(self.pending, pending), pages(self.decided, decided))
+
+
+def _queue_line(request: Request, provision_id: int) -> str | None:
+    """What the review queue says this provision lists ("<pending> <decided>"), if it does."""
+    for line in request.headers.get(Shown.QUEUE_HEADER, "").split(","):
+        pid, _, counts = line.strip().partition(" ")
+        if pid == str(provision_id):
+            return counts
+    return None
 
 
 #: Each proposal's collisions: (the other proposal's reference, the words both touch).
@@ -774,7 +787,7 @@ def provision_panel(
         message=message,
         error=error,
         lazy_moves=lazy_moves,
-        shown=Shown.asked(request),
+        shown=Shown.asked(request, provision_id),
         revealed=_revealed(request),
     )
     panel.shown = panel.shown.at_most(len(panel.pending), len(panel.decided))
@@ -830,6 +843,8 @@ def deferred_panel(
         on_screen=screen_of(request.app).current(document.id) == provision.id,
         view="queue" if view == "queue" else "panel",
         deferred=True,
+        # what the queue listed of it before it was fetched again, for when it is read
+        shown=Shown.asked(request, provision.id).at_most(provision.pending, 9_999_999),
     )
 
 
