@@ -45,21 +45,7 @@ def test_a_busy_paragraph_lists_a_page_and_more_on_demand(demo_server: str, chro
     sign_in(viewer, demo_server, "russia.delegate")
     open_the_text(viewer)
     pid = provision_id(viewer, "3.2.1")
-    with api_client(demo_server, "usa.delegate") as usa:
-        current = usa.get(f"/api/v1/provisions/{pid}").json()["provision"]
-        tabled = []
-        for i in range(PAGE + EXTRA):
-            made = usa.post(
-                "/api/v1/amendments",
-                json={
-                    "provision_id": pid,
-                    "kind": "wording",
-                    "text": f"{current['text']} ({i + 1})",
-                    "expected_version": current["version"],
-                },
-            )
-            assert made.status_code == 201, made.text
-            tabled.append(made.json()["reference"])
+    current, tabled = table_many(demo_server, pid)
     pending = usa_pending(demo_server, pid)
     assert pending[-len(tabled) :] == tabled
 
@@ -103,6 +89,27 @@ def test_a_busy_paragraph_lists_a_page_and_more_on_demand(demo_server: str, chro
     assert not viewer.js_errors, viewer.js_errors
 
 
+def table_many(server: str, pid: int) -> tuple[dict[str, Any], list[str]]:
+    """More than a page of proposals on a paragraph, by the USA through the API: the paragraph
+    as it was, and the proposals' references."""
+    with api_client(server, "usa.delegate") as usa:
+        current = usa.get(f"/api/v1/provisions/{pid}").json()["provision"]
+        tabled = []
+        for i in range(PAGE + EXTRA):
+            made = usa.post(
+                "/api/v1/amendments",
+                json={
+                    "provision_id": pid,
+                    "kind": "wording",
+                    "text": f"{current['text']} ({i + 1})",
+                    "expected_version": current["version"],
+                },
+            )
+            assert made.status_code == 201, made.text
+            tabled.append(made.json()["reference"])
+    return current, tabled
+
+
 def usa_pending(server: str, pid: int) -> list[str]:
     """The references of the paragraph's pending proposals, in the order they were tabled."""
     with api_client(server, "usa.delegate") as api:
@@ -121,19 +128,7 @@ def test_the_review_queue_keeps_what_it_lists_when_fetched_again(
     sign_in(cofac, demo_server, "cofac.mexico")
     text_url = open_the_text(cofac)
     pid = provision_id(cofac, "3.2.2")
-    with api_client(demo_server, "usa.delegate") as usa:
-        current = usa.get(f"/api/v1/provisions/{pid}").json()["provision"]
-        for i in range(PAGE + EXTRA):
-            made = usa.post(
-                "/api/v1/amendments",
-                json={
-                    "provision_id": pid,
-                    "kind": "wording",
-                    "text": f"{current['text']} [{i + 1}]",
-                    "expected_version": current["version"],
-                },
-            )
-            assert made.status_code == 201, made.text
+    current, _ = table_many(demo_server, pid)
     pending = len(usa_pending(demo_server, pid))
 
     cofac.goto(text_url + "/consolidate")
