@@ -516,15 +516,16 @@ class Shown:
                 "How many proposals to list must be whole numbers "
                 f"(pending={pending!r}, decided={decided!r})."
             )
-        return cls(int(pending), int(decided)).at_most(9_999_999, 9_999_999)
+        return cls(int(pending), int(decided)).at_most()
 
-    def at_most(self, pending: int, decided: int) -> Shown:
-        """Whole pages, at least one, and no more than these lists need: the panels kept for
-        everyone are kept per count, and asking for more than a paragraph holds must not make
-        another."""
+    def at_most(self, pending: int | None = None, decided: int | None = None) -> Shown:
+        """Whole pages, at least one, and no more than lists of these lengths need (when they
+        are known): the panels kept for everyone are kept per count, and asking for more than
+        a paragraph holds must not make another."""
 
-        def pages(asked: int, listed: int) -> int:
-            return max(-(-min(asked, listed) // PAGE) * PAGE, PAGE)
+        def pages(asked: int, listed: int | None) -> int:
+            wanted = asked if listed is None else min(asked, listed)
+            return max(-(-wanted // PAGE) * PAGE, PAGE)
 
         return Shown(pages(self.pending, pending), pages(self.decided, decided))
 
@@ -632,15 +633,15 @@ class ProvisionPanel:
     def decided(self) -> list[AmendmentView]:
         return [a for a in self.detail.amendments if a.state is not AmendmentState.PENDING]
 
-    @property
-    def pending_listed(self) -> list[AmendmentView]:
-        """The pending proposals listed, in the order they were tabled."""
-        return self.pending[: self.shown.pending]
+    def listed(self, which: str) -> list[AmendmentView]:
+        """The proposals of `which` ("pending" or "decided") listed: pending ones in the order
+        they were tabled, decided ones the latest first."""
+        everyone = self.pending if which == "pending" else self.decided[::-1]
+        return everyone[: getattr(self.shown, which)]
 
-    @property
-    def decided_listed(self) -> list[AmendmentView]:
-        """The decided proposals listed, the latest first."""
-        return self.decided[::-1][: self.shown.decided]
+    def unlisted(self, which: str) -> int:
+        """How many proposals of `which` the panel does not list."""
+        return max(len(getattr(self, which)) - getattr(self.shown, which), 0)
 
     def revealed_at(self, which: str) -> int | None:
         """Where in `which`'s list the page just added starts, if one was."""
@@ -844,7 +845,7 @@ def deferred_panel(
         view="queue" if view == "queue" else "panel",
         deferred=True,
         # what the queue listed of it before it was fetched again, for when it is read
-        shown=Shown.asked(request, provision.id).at_most(provision.pending, 9_999_999),
+        shown=Shown.asked(request, provision.id).at_most(pending=provision.pending),
     )
 
 
